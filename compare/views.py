@@ -1,0 +1,245 @@
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, ListView
+from django_filters.views import FilterView
+
+from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform, Source
+
+from .filters import PlatformFilter
+from .presentation import Footnotes, grouped_by_criterion_group
+
+# The facts every result in the list shows as badges.
+BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
+MIN_COMPARE, MAX_COMPARE = 2, 4
+COMPARE_PARAMS = {"p", "diff"}
+
+
+class HtmxPartialMixin:
+    """One URL serves the whole page and, to htmx, just the named partial of its template."""
+
+    partial = "results"
+
+    def get_template_names(self):
+        names, hx = super().get_template_names(), self.request.htmx
+        if hx and not hx.boosted and not hx.history_restore_request:
+            return [f"{name}#{self.partial}" for name in names]
+        return names
+
+    def render_to_response(self, *args, **kwargs):
+        response = super().render_to_response(*args, **kwargs)
+        vary_on_htmx(self.request, response)
+        return response
+
+
+def vary_on_htmx(request, response):
+    # Caches must not mix the page and its fragment, and the browser must never show a bare
+    # fragment when someone goes back to a URL that htmx pushed.
+    patch_vary_headers(response, ["HX-Request"])
+    if request.htmx:
+        patch_cache_control(response, no_store=True)
+    return response
+
+
+def facts_with_sources():
+    return Fact.objects.select_related("criterion").prefetch_related(
+        Prefetch("sources", queryset=Source.objects.order_by("publisher", "title"))
+    )
+
+
+class PlatformListView(HtmxPartialMixin, FilterView):
+    model = Platform
+    filterset_class = PlatformFilter
+    template_name = "compare/platform_list.html"
+    partial = "results-fragment"
+    paginate_by = 30
+    strict = False
+
+    def get_queryset(self):
+        return Platform.objects.published()
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if self.filterset.errors:
+            response.status_code = 400
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.filterset
+        needs = filterset.chosen_if_valid()
+        paginator = context["paginator"]
+        total = paginator.count if paginator else len(context["object_list"])
+        closest = []
+        if needs and total == 0:
+            closest = list(filterset.closest_matches()[: self.paginate_by])
+        facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
+        chosen = set(self.request.GET.getlist("need"))
+        context.update(
+            needs=needs,
+            total=total,
+            object_list=with_shown_facts(list(context["object_list"]), needs),
+            closest=with_shown_facts(closest, needs),
+            need_options=[
+                {"criterion": c, "count": facets.get(c.slug), "checked": c.slug in chosen}
+                for c in filterset.criteria
+            ],
+        )
+        return context
+
+
+def with_shown_facts(platforms, needs):
+    """Attach to each platform the facts its card shows: its badges and the chosen needs."""
+    slugs = {*BADGE_CRITERIA, *(c.slug for c in needs)}
+    prefetch_related_objects(
+        platforms,
+        Prefetch(
+            "facts",
+            queryset=Fact.objects.filter(criterion__slug__in=slugs).select_related("criterion"),
+            to_attr="shown_facts",
+        ),
+    )
+    for platform in platforms:
+        by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}
+        platform.badges = [by_slug[slug] for slug in BADGE_CRITERIA if slug in by_slug]
+        platform.missed = [
+            (need, by_slug.get(need.slug))
+            for need in needs
+            if need.slug not in by_slug or not by_slug[need.slug].meets_need
+        ]
+    return platforms
+
+
+class PlatformDetailView(DetailView):
+    template_name = "compare/platform_detail.html"
+
+    def get_queryset(self):
+        return Platform.objects.published().prefetch_related(
+            "plans",
+            Prefetch("facts", queryset=facts_with_sources()),
+            Prefetch(
+                "encryption_paths",
+                queryset=EncryptionPath.objects.prefetch_related("sources"),
+            ),
+            Prefetch(
+                "incidents",
+                queryset=Incident.objects.prefetch_related("sources").order_by(
+                    "-disclosed_on", "title"
+                ),
+            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        footnotes = Footnotes()
+        facts = sorted(
+            self.object.facts.all(), key=lambda f: (f.criterion.order, f.criterion.slug)
+        )
+        for fact in facts:
+            fact.refs = footnotes.refs(fact.sources.all())
+        paths = list(self.object.encryption_paths.all())
+        for path in paths:
+            path.refs = footnotes.refs(path.sources.all())
+        incidents = list(self.object.incidents.all())
+        for incident in incidents:
+            incident.refs = footnotes.refs(incident.sources.all())
+        context.update(
+            fact_groups=grouped_by_criterion_group(facts, key=lambda f: f.criterion),
+            paths=paths,
+            incidents=incidents,
+            footnotes=footnotes,
+        )
+        return context
+
+
+class CriterionListView(ListView):
+    model = Criterion
+    template_name = "compare/criterion_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["groups"] = grouped_by_criterion_group(self.object_list, key=lambda c: c)
+        return context
+
+
+def parse_comparison(query):
+    """The slugs to compare from a query string, or the reasons it is not a comparison."""
+    errors = []
+    unknown_params = sorted(set(query) - COMPARE_PARAMS)
+    if unknown_params:
+        errors.append(
+            _("This page does not understand the parameter(s): %(names)s.")
+            % {"names": ", ".join(unknown_params)}
+        )
+    slugs = [slug.strip() for slug in query.getlist("p") if slug.strip()]
+    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if repeated:
+        errors.append(
+            _("Each platform can be compared once; repeated: %(slugs)s.")
+            % {"slugs": ", ".join(repeated)}
+        )
+    slugs = list(dict.fromkeys(slugs))
+    if query.get("diff", "1") not in {"", "0", "1"} or len(query.getlist("diff")) > 1:
+        errors.append(_("“diff” takes 1 (only differences) or 0."))
+    if len(slugs) < MIN_COMPARE:
+        errors.append(_("Choose at least two platforms to compare."))
+    elif len(slugs) > MAX_COMPARE:
+        errors.append(
+            _("Compare at most four platforms at a time; you chose %(n)d.") % {"n": len(slugs)}
+        )
+    return slugs, errors
+
+
+def compare(request):
+    slugs, errors = parse_comparison(request.GET)
+    found = {
+        p.slug: p
+        for p in Platform.objects.published()
+        .filter(slug__in=slugs[: MAX_COMPARE + 1])
+        .prefetch_related("plans", Prefetch("facts", queryset=facts_with_sources()))
+    }
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        errors.append(
+            _("No published platform has the name(s): %(slugs)s.")
+            % {"slugs": ", ".join(s[:60] for s in unknown[:5])}
+        )
+    known = [found[slug] for slug in slugs if slug in found]
+    context = {
+        "platforms": known,
+        "addable": Platform.objects.published().exclude(slug__in=[p.slug for p in known]),
+        "only_differences": request.GET.get("diff") == "1",
+        "max_compare": MAX_COMPARE,
+    }
+    if errors:
+        context["errors"] = errors
+        response = render(request, "compare/compare_error.html", context, status=400)
+        return vary_on_htmx(request, response)
+
+    footnotes = Footnotes()
+    rows = []
+    for criterion in Criterion.objects.all():
+        cells = []
+        for platform in known:
+            fact = next((f for f in platform.facts.all() if f.criterion_id == criterion.pk), None)
+            if fact:
+                fact.refs = footnotes.refs(fact.sources.all())
+            cells.append(fact)
+        values = {(f.state, f.plan_scope) if f else None for f in cells}
+        rows.append({"criterion": criterion, "cells": cells, "differs": len(values) > 1})
+    row_groups = grouped_by_criterion_group(rows, key=lambda row: row["criterion"])
+    for group in row_groups:
+        group["shown"] = not context["only_differences"] or any(
+            row["differs"] for row in group["items"]
+        )
+    context.update(
+        row_groups=row_groups,
+        row_count=len(rows),
+        differing=sum(row["differs"] for row in rows),
+        footnotes=footnotes,
+    )
+    template = "compare/compare.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#comparison"
+    return vary_on_htmx(request, render(request, template, context))

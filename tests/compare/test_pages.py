@@ -1,0 +1,190 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from platforms.models import Criterion, Fact, Platform, State
+from platforms.synthetic import create_synthetic_platforms
+
+pytestmark = pytest.mark.django_db
+
+NEEDS = ["baa", "waiting-room", "browser-join"]
+
+
+def platforms_meeting(slugs):
+    """The published platforms that meet every need, computed from the data."""
+    criteria = [Criterion.objects.get(slug=slug) for slug in slugs]
+    names = []
+    for platform in Platform.objects.published():
+        facts = {f.criterion.slug: f for f in platform.facts.select_related("criterion")}
+        if all(facts[c.slug].state in c.need_met_by for c in criteria):
+            names.append(platform.name)
+    return sorted(names)
+
+
+def test_list_shows_every_published_platform(client, seeded):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in Platform.objects.published().values_list("name", flat=True):
+        assert name in html
+
+
+def test_filtering_by_needs_keeps_only_platforms_meeting_all(client, seeded):
+    expected = platforms_meeting(["baa"])
+    response = client.get("/", {"need": ["baa"]})
+    names = sorted(p.name for p in response.context["object_list"])
+    assert names == expected
+    assert response.context["total"] == len(expected)
+
+
+def test_facet_counts_say_how_many_would_match(client, seeded):
+    response = client.get("/", {"need": ["baa"]})
+    options = {o["criterion"].slug: o["count"] for o in response.context["need_options"]}
+    for slug, count in options.items():
+        assert count == len(platforms_meeting(sorted({"baa", slug}))), slug
+
+
+def test_no_full_match_shows_closest_matches_with_what_they_miss(client, seeded):
+    needs = [c.slug for c in Criterion.objects.filterable()]
+    assert platforms_meeting(needs) == []  # nobody meets every filter in the seed data
+    response = client.get("/", {"need": needs})
+    assert response.status_code == 200
+    closest = response.context["closest"]
+    assert closest
+    met = [p.needs_met for p in closest]
+    assert met == sorted(met, reverse=True)
+    html = response.content.decode()
+    assert "come closest" in html and "Misses:" in html
+
+
+def test_search_and_sort(client, seeded):
+    response = client.get("/", {"q": "doxy"})
+    assert [p.slug for p in response.context["object_list"]] == ["doxy-me"]
+    response = client.get("/", {"sort": "verified"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"need": "no-such-need"}, {"sort": "sideways"}, {"q": "x" * 500}],
+)
+def test_bad_filter_values_get_a_400_with_a_message(client, seeded, query):
+    response = client.get("/", query)
+    assert response.status_code == 400
+    assert "could not be used" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment_id"),
+    [
+        ("/?need=baa", 'id="results"'),
+        ("/compare/?p=zoom&p=webex&diff=1", 'id="comparison"'),
+    ],
+)
+def test_htmx_views_serve_page_and_fragment(client, seeded, url, fragment_id):
+    full = client.get(url)
+    assert "<html" in full.content.decode()
+    assert "HX-Request" in full["Vary"]
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    html = fragment.content.decode()
+    assert "<html" not in html and fragment_id in html
+    assert "HX-Request" in fragment["Vary"]
+    restore = client.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.content.decode()
+
+
+def test_platform_page_shows_grouped_sourced_facts(client, seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    response = client.get(zoom.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    for group_label in {f.criterion.get_group_display() for f in zoom.facts.all()}:
+        assert group_label in html
+    assert 'id="source-1"' in html and "Contested" in html
+    for incident in zoom.incidents.all():
+        for cve in incident.cve_list:
+            assert cve in html
+
+
+def test_platform_page_marks_stale_facts(client, seeded):
+    fact = Fact.objects.filter(platform__slug="vsee").first()
+    Fact.objects.filter(pk=fact.pk).update(verified_on="2020-01-01")
+    html = client.get("/platforms/vsee/").content.decode()
+    assert "Stale: verified over 12 months ago" in html
+
+
+def test_unpublished_or_unknown_platform_is_404(client, seeded):
+    Platform.objects.filter(slug="vsee").update(published=False)
+    assert client.get("/platforms/vsee/").status_code == 404
+    response = client.get("/platforms/nope/")
+    assert response.status_code == 404
+    assert "find that page" in response.content.decode()
+
+
+def test_compare_page_marks_differences_and_hides_equal_rows(client, seeded):
+    full = client.get("/compare/", {"p": ["zoom", "theraplatform"]})
+    assert full.status_code == 200
+    rows = [row for group in full.context["row_groups"] for row in group["items"]]
+    differing = [r for r in rows if r["differs"]]
+    equal = [r for r in rows if not r["differs"]]
+    assert differing and equal
+    only = client.get("/compare/", {"p": ["zoom", "theraplatform"], "diff": "1"}).content.decode()
+    assert all(r["criterion"].label in only for r in differing)
+    assert not any(f'#{r["criterion"].slug}"' in only for r in equal)
+    assert "differs" in only
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"p": ["zoom", "nope"]}, "No published platform"),
+        ({"p": ["zoom"]}, "at least two"),
+        ({"p": ["zoom", "webex", "vsee", "doxy-me", "theraplatform"]}, "at most four"),
+        ({"p": ["zoom", "zoom"]}, "repeated"),
+        ({"p": ["zoom", "webex"], "utm": "x"}, "does not understand"),
+        ({"p": ["zoom", "webex"], "diff": "maybe"}, "diff"),
+        ({}, "at least two"),
+    ],
+)
+def test_bad_comparisons_get_a_clear_400(client, seeded, query, message):
+    response = client.get("/compare/", query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_criteria_page_explains_every_criterion(client, seeded):
+    html = client.get("/criteria/").content.decode()
+    for criterion in Criterion.objects.all():
+        assert f'id="{criterion.slug}"' in html
+        assert criterion.label in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/?need=baa&need=waiting-room&need=browser-join",
+        "/?need=baa&need=e2ee&need=free-plan&need=provider-2fa&need=practice-management",
+        "/platforms/zoom/",
+        "/compare/?p=zoom&p=webex&p=vsee&p=doxy-me",
+        "/criteria/",
+        "/platforms.json",
+    ],
+)
+def test_query_count_is_the_same_with_5_and_50_platforms(client, seeded, url):
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    small = count_queries()
+    create_synthetic_platforms(45)
+    assert count_queries() == small
+
+
+def test_states_are_shown_in_words_and_icons(client, seeded):
+    html = client.get("/compare/?p=zoom&p=doxy-me").content.decode()
+    for state in State:
+        if Fact.objects.filter(platform__slug__in=["zoom", "doxy-me"], state=state).exists():
+            assert str(state.label) in html
+    assert 'aria-hidden="true">?</span>' in html
