@@ -57,7 +57,8 @@ class PlatformListView(HtmxPartialMixin, FilterView):
     strict = False
 
     def get_queryset(self):
-        return Platform.objects.published()
+        # Explicit: Meta.ordering does not apply to the GROUP BY query the needs make.
+        return Platform.objects.published().order_by("name")
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .forms import FactForm
@@ -15,6 +16,9 @@ from .models import (
 
 admin.site.site_header = _("Teletherapy Compare administration")
 admin.site.site_title = _("Teletherapy Compare admin")
+
+# Addresses typed without a scheme are taken as https, never plain http.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class VerificationFilter(admin.SimpleListFilter):
@@ -55,6 +59,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = ["title", "publisher", "published_on", "accessed_on", "third_party"]
     list_filter = ["third_party", "publisher"]
     search_fields = ["title", "publisher", "url"]
+    formfield_overrides = HTTPS_URLS
     date_hierarchy = "accessed_on"
 
 
@@ -114,6 +119,7 @@ class PlatformAdmin(admin.ModelAdmin):
     list_filter = ["published"]
     search_fields = ["name", "vendor", "slug", "summary"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = HTTPS_URLS
     inlines = [PlanInline, FactInline, EncryptionPathInline, IncidentInline]
 
 

@@ -150,12 +150,18 @@ class Platform(models.Model):
 class PlatformChildManager(models.Manager):
     """Children of a platform are found by the platform's slug and one field of their own."""
 
-    def __init__(self, key_field):
-        super().__init__()
-        self.key_field = key_field
+    key_field = "name"
 
     def get_by_natural_key(self, platform_slug, key):
         return self.get(platform__slug=platform_slug, **{self.key_field: key})
+
+
+class EncryptionPathManager(PlatformChildManager):
+    key_field = "connection"
+
+
+class IncidentManager(PlatformChildManager):
+    key_field = "title"
 
 
 class Availability(models.TextChoices):
@@ -174,7 +180,7 @@ class Plan(models.Model):
     )
     sources = models.ManyToManyField(Source, blank=True, related_name="plans")
 
-    objects = PlatformChildManager(key_field="name")
+    objects = PlatformChildManager()
 
     class Meta:
         ordering = ["platform", "-free", "name"]
@@ -394,7 +400,7 @@ class EncryptionPath(Sourced):
     key_holder = models.CharField(max_length=12, choices=KeyHolder.choices, default="unknown")
     sources = models.ManyToManyField(Source, blank=True, related_name="encryption_paths")
 
-    objects = PlatformChildManager(key_field="connection")
+    objects = EncryptionPathManager()
 
     class Meta:
         ordering = ["platform", "connection"]
@@ -446,7 +452,7 @@ class Incident(models.Model):
     mitigation = models.TextField(_("what a practitioner should do"), blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="incidents")
 
-    objects = PlatformChildManager(key_field="title")
+    objects = IncidentManager()
 
     class Meta:
         ordering = ["platform", "-disclosed_on", "title"]
