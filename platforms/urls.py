@@ -1,8 +1,9 @@
 from django.urls import path
 
 from . import views
+from .caching import cached_until_data_changes
 
 app_name = "platforms"
 urlpatterns = [
-    path("platforms.json", views.dataset, name="dataset"),
+    path("platforms.json", cached_until_data_changes(views.dataset), name="dataset"),
 ]

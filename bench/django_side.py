@@ -1,0 +1,119 @@
+"""The parts of the benchmark that run inside Django, against the benchmark's own database.
+
+bench/run.py starts this in a child process with DATABASE_URL and the production settings
+in the environment, one process per catalogue size:
+
+    python bench/django_side.py populate 5000   # synthetic platforms up to 5,000 in all
+    python bench/django_side.py measure URL...  # SQL queries and bytes per URL, as JSON
+"""
+
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import brotli  # noqa: E402 - whitenoise[brotli] installs it
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from platforms.models import Fact, Platform  # noqa: E402
+from platforms.synthetic import create_synthetic_platforms  # noqa: E402
+
+
+def populate(total):
+    started = time.monotonic()
+    missing = max(0, total - Platform.objects.count())
+    with transaction.atomic():
+        create_synthetic_platforms(missing)
+    return {
+        "platforms": Platform.objects.count(),
+        "facts": Fact.objects.count(),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def proxy_headers():
+    """The header a TLS-terminating proxy would add, if the settings trust one."""
+    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not header:
+        return {}
+    name, value = header
+    return {name.removeprefix("HTTP_").replace("_", "-").title(): value}
+
+
+SLOW_MS = 2000
+
+
+def timed_get(client, url, headers):
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers, secure=True)
+    return response, len(queries), (time.perf_counter() - started) * 1000
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def measure(specs, misses=3, hits=5):
+    """For each (name, url, headers): SQL queries and time when the page cache misses (it is
+    cleared first) and when it hits, and the response's bytes."""
+    client = Client()
+    rows = {}
+    for name, url, headers in specs:
+        miss_ms, hit_ms = [], []
+        for _ in range(misses):
+            cache.clear()
+            response, miss_queries, ms = timed_get(client, url, headers)
+            miss_ms.append(ms)
+            if ms > SLOW_MS:  # one sample of a slow page is enough
+                break
+        for _ in range(hits):
+            response, hit_queries, ms = timed_get(client, url, headers)
+            hit_ms.append(ms)
+            if ms > SLOW_MS:
+                break
+        body = response.content
+        rows[name] = {
+            "status": response.status_code,
+            "queries_first": miss_queries,
+            "queries_repeat": hit_queries,
+            "miss_ms": round(median(miss_ms), 1),
+            "hit_ms": round(median(hit_ms), 1),
+            "bytes": len(body),
+            "gzip_bytes": len(gzip.compress(body, compresslevel=6)),
+            "br_bytes": len(brotli.compress(body, quality=5)),
+        }
+    return rows
+
+
+def main(argv):
+    command, args = argv[0], argv[1:]
+    if command == "populate":
+        result = populate(int(args[0]))
+    elif command == "measure":
+        result = measure(json.loads(args[0]))
+    elif command == "settings":
+        result = {
+            "proxy_headers": proxy_headers(),
+            "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+            "debug": settings.DEBUG,
+            "caches": {k: v["BACKEND"] for k, v in settings.CACHES.items()},
+        }
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,103 @@
+"""Rendered public pages, kept until the platform data changes.
+
+Every page a therapist sees is a function of the published data, the URL, today's date (facts
+turn stale after a year) and whether htmx asked for a fragment. `cached_until_data_changes`
+keeps a view's rendered 200 responses in the default cache under a key made of all four. The
+data's part is `data_version()`: the newest row id of every platform-data table and of its
+history table. Each save or delete through the ORM (the admin, reverts, "mark verified today",
+the seed command) writes a history row; bulk inserts add rows with new ids. So an edit changes
+the key on every app server at once, without signals or shared cache state: the default
+per-process cache is enough, and a shared one (e.g. Redis) works the same way.
+
+What this cannot see: `QuerySet.update()` or raw SQL on public fields, which also bypass the
+change history, so the admin and commands never do that to published data. As a backstop no
+entry lives longer than CACHE_SECONDS.
+"""
+
+import functools
+import hashlib
+
+from django.apps import apps
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.db import connection
+from django.http import HttpResponse
+from django.utils import timezone
+from simple_history.exceptions import NotHistoricalModelError
+from simple_history.utils import get_history_model_for_model
+
+CACHE_SECONDS = 600
+# A page bigger than this is rendered on every request rather than held in each worker's
+# memory (the whole dataset of a large catalogue runs to megabytes).
+MAX_CACHED_BYTES = 2_000_000
+# The request headers that change what a view renders (see compare.views.HtmxPartialMixin).
+VARYING_HEADERS = ["HX-Request", "HX-Boosted", "HX-History-Restore-Request"]
+
+
+@functools.cache
+def version_sql():
+    tables = []
+    for model in apps.get_app_config("platforms").get_models():
+        try:
+            history = get_history_model_for_model(model)
+        except NotHistoricalModelError:  # a history table itself, or a model without one
+            continue
+        tables.append((model._meta.db_table, model._meta.pk.column))
+        tables.append((history._meta.db_table, history._meta.pk.column))
+    # Table and column names come from the models, never from a request.
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"(SELECT MAX({quote(column)}) FROM {quote(table)})"  # noqa: S608
+        for table, column in sorted(tables)
+    )
+    return f"SELECT {columns}"
+
+
+def data_version():
+    """A value that changes whenever platform data is added, edited or deleted."""
+    with connection.cursor() as cursor:
+        cursor.execute(version_sql())
+        return cursor.fetchone()
+
+
+def cache_key(request):
+    parts = [
+        repr(data_version()),
+        timezone.localdate().isoformat(),
+        request.get_full_path(),
+        *(request.headers.get(name, "") for name in VARYING_HEADERS),
+    ]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return f"page:{digest}"
+
+
+def cached_until_data_changes(view):
+    """Serve a view's successful GETs from the cache until the data or the date changes."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        # With caching switched off (the test settings) the key would cost a query for nothing.
+        cache = caches["default"]
+        if request.method not in {"GET", "HEAD"} or isinstance(cache, DummyCache):
+            return view(request, *args, **kwargs)
+        key = cache_key(request)
+        stored = cache.get(key)
+        if stored is not None:
+            headers, content = stored
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and len(response.content) <= MAX_CACHED_BYTES
+        ):
+            cache.set(key, (list(response.items()), response.content), CACHE_SECONDS)
+        return response
+
+    return wrapper

@@ -1,0 +1,131 @@
+"""Pages are served from the cache until the platform data, the URL or the date changes."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from platforms import caching
+from platforms.models import Fact, Platform
+from platforms.synthetic import create_synthetic_platforms
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/?need=baa&need=waiting-room&need=browser-join",
+    "/platforms/zoom/",
+    "/compare/?p=zoom&p=webex&p=vsee&p=doxy-me",
+    "/criteria/",
+    "/platforms.json",
+]
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    # The test settings switch caching off (see config/settings/test.py); a fresh one here.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-caching",
+        }
+    }
+    yield
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
+def get(client, url, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    return response, len(queries)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_repeated_page_costs_one_query(client, seeded, url):
+    first, first_queries = get(client, url)
+    again, again_queries = get(client, url)
+    assert first.status_code == again.status_code == 200
+    assert first_queries > 1
+    assert again_queries == 1  # the data version, nothing else
+    if url != "/platforms.json":  # its generated_at is the time it was built
+        assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+
+
+def test_an_edit_through_the_orm_shows_at_once(client, seeded):
+    get(client, "/platforms/zoom/")
+    zoom = Platform.objects.get(slug="zoom")
+    zoom.summary = "A summary edited just now."
+    zoom.save()
+    response, queries = get(client, "/platforms/zoom/")
+    assert "A summary edited just now." in response.content.decode()
+    assert queries > 1
+
+
+def test_a_changed_fact_changes_the_filter_results(client, seeded):
+    url = "/?need=baa"
+    before = {p.slug for p in get(client, url)[0].context["object_list"]}
+    fact = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
+    fact.state = Fact.State.NO if "zoom" in before else Fact.State.YES
+    fact.save()
+    response, _ = get(client, url)
+    after = {p.slug for p in response.context["object_list"]}
+    assert ("zoom" in after) != ("zoom" in before)
+
+
+def test_a_deleted_platform_disappears(client, seeded):
+    assert "Doxy.me" in get(client, "/")[0].content.decode()
+    Platform.objects.get(slug="doxy-me").delete()
+    assert "Doxy.me" not in get(client, "/")[0].content.decode()
+
+
+def test_bulk_created_platforms_appear(client, seeded):
+    before = get(client, "/")[0].context["total"]
+    create_synthetic_platforms(3)
+    assert get(client, "/")[0].context["total"] == before + 3
+
+
+def test_page_and_fragment_are_cached_apart(client, seeded):
+    url = "/?need=baa"
+    page, _ = get(client, url)
+    fragment, _ = get(client, url, **{"HX-Request": "true"})
+    page_again, _ = get(client, url)
+    assert "<html" in page.content.decode()
+    assert "<html" not in fragment.content.decode()
+    assert 'id="results"' in fragment.content.decode()
+    assert "no-store" in fragment["Cache-Control"]
+    assert page_again.content == page.content
+    assert "HX-Request" in page_again["Vary"]
+
+
+def test_errors_are_not_cached(client, seeded):
+    get(client, "/?sort=sideways")
+    response, queries = get(client, "/?sort=sideways")
+    assert response.status_code == 400
+    assert queries > 1
+
+
+def test_a_new_day_is_a_new_page(client, seeded, monkeypatch):
+    # Facts turn stale with time, so yesterday's page must not be served today.
+    get(client, "/platforms/zoom/")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(caching.timezone, "localdate", lambda: tomorrow)
+    assert get(client, "/platforms/zoom/")[1] > 1
+
+
+def test_a_cached_page_still_answers_a_conditional_get(client, seeded):
+    get(client, "/")
+    response, _ = get(client, "/")
+    etag = response["ETag"]
+    not_modified, _ = get(client, "/", **{"If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+
+
+def test_posts_are_never_served_from_the_cache(client, seeded):
+    get(client, "/")
+    assert client.post("/").status_code == 405
