@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test lint format migrations-check reset-db seed check-data install install-dev clean
+.PHONY: run serve test screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,19 @@ run: install
 	$(MANAGE) seed
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# The production settings on this machine: migrate, collectstatic into staticfiles/, then
+# gunicorn (gunicorn.conf.py) on http://127.0.0.1:8000 with a fresh SECRET_KEY for the run.
+# DJANGO_INSECURE_HTTP=1 allows plain HTTP and is refused for any non-loopback host (see
+# config/settings/prod.py). DATABASE_URL when set, else the local SQLite file.
+serve: install
+	env DJANGO_SETTINGS_MODULE=config.settings.prod \
+	  SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  ALLOWED_HOSTS=127.0.0.1,localhost DJANGO_INSECURE_HTTP=1 \
+	  DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}" \
+	  sh -c '$(MANAGE) migrate --no-input && $(MANAGE) seed && \
+	    $(MANAGE) collectstatic --no-input --verbosity 0 && \
+	    exec $(BIN)/gunicorn --bind 127.0.0.1:8000'
+
 seed: install
 	$(MANAGE) seed
 
@@ -34,6 +47,10 @@ check-data: install
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Retakes the README's screenshot (docs/compare.png) through the browser tests.
+screenshots: install-dev
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshot.py
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,45 @@
+"""gunicorn settings: `gunicorn` run from the repository root reads this file.
+
+Everything that differs between machines comes from the environment:
+
+- BIND (e.g. "0.0.0.0:8000" or "unix:/run/teletherapy/gunicorn.sock"), else 0.0.0.0:$PORT
+  when PORT is set (platforms that assign one), else 127.0.0.1:8000.
+- WEB_CONCURRENCY: worker processes, default 2 x CPU cores + 1. Workers share nothing but
+  the database, so any number of them, on any number of machines, can serve the site.
+- FORWARDED_ALLOW_IPS: the addresses of the reverse proxy allowed to set X-Forwarded-*
+  headers, default 127.0.0.1 (a proxy on the same machine). Comma-separated, or "*" only
+  when nothing but the proxy can reach gunicorn (e.g. a private network or a socket).
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "config.wsgi:application"
+
+if os.environ.get("BIND"):
+    bind = [os.environ["BIND"]]
+elif os.environ.get("PORT"):
+    bind = [f"0.0.0.0:{os.environ['PORT']}"]
+else:
+    bind = ["127.0.0.1:8000"]
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never grows; jitter avoids all at once.
+max_requests = 2000
+max_requests_jitter = 200
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Access log and gunicorn's own errors to stdout/stderr, for the process manager to collect.
+# Each access line ends with the request id (config/middleware.py), which the proxy may set
+# with X-Request-ID, so it can be matched with Django's log lines for the same request.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" id=%({x-request-id}o)s'
+
+# gunicorn's runtime control socket (in the user's home by default) is not used here.
+control_socket_disable = True

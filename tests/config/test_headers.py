@@ -1,0 +1,209 @@
+"""Response headers with the production settings: security headers, cookies, caching.
+
+The site is scored as Mozilla's HTTP Observatory would score it (tests/config/observatory.py)
+and must get an A+ on every public page; anonymous pages must be cacheable by a CDN and set
+no cookie; the admin must never be cached.
+"""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.utils.cache import get_max_age
+
+from config.middleware import HeadWithoutBodyMiddleware
+from tests.config.observatory import Scan, grade, score
+from tests.config.site import apply_prod_settings, comparison_query, public_urls
+
+pytestmark = pytest.mark.django_db
+
+HTML_PAGES = ["/", "/criteria/", "/compare/?{compare}"]
+
+
+@pytest.fixture
+def prod(settings, seeded):
+    apply_prod_settings(settings)
+    return settings
+
+
+@pytest.fixture
+def staff_client(client, prod):
+    user = get_user_model().objects.create_superuser(
+        "observatory-admin", "admin@example.org", "a long test-only passphrase 42"
+    )
+    client.force_login(user)
+    return client
+
+
+def scan(client, url, **headers):
+    response = client.get(url, secure=True, headers=headers)
+    # /healthz answers load balancers over plain HTTP on purpose (SECURE_REDIRECT_EXEMPT).
+    exempt = any(re.match(rule, url.lstrip("/")) for rule in settings.SECURE_REDIRECT_EXEMPT)
+    over_http = None if exempt else client.get(url, secure=False, headers=headers)
+    return response, Scan.from_django(f"https://testserver{url}", response, over_http)
+
+
+def report(url, points, results):
+    lines = [f"{url}: {points} ({grade(points)})"]
+    lines += [f"  {r.modifier:+4d} {r.test}: {r.result}" for r in results if r.modifier]
+    return "\n".join(lines)
+
+
+def urls_to_scan(client):
+    return public_urls(client)
+
+
+def test_every_public_page_scores_an_a_plus(client, prod):
+    for url in urls_to_scan(client):
+        response, result = scan(client, url)
+        assert response.status_code in {200, 400}, url
+        points, results = score(result)
+        assert points >= 100, report(url, points, results)
+
+
+def test_htmx_fragments_and_the_admin_score_an_a_plus_too(client, prod):
+    urls = [("/", {"HX-Request": "true"}), ("/admin/login/", {})]
+    for url, headers in urls:
+        response, result = scan(client, url, **headers)
+        assert response.status_code == 200, url
+        points, results = score(result)
+        assert points >= 100, report(url, points, results)
+
+
+def test_the_admin_login_cookie_is_host_locked_secure_httponly_and_samesite(client, prod):
+    response, result = scan(client, "/admin/login/")
+    cookie = response.cookies["__Host-csrftoken"]
+    assert cookie["secure"] and cookie["httponly"]
+    assert cookie["samesite"] in {"Strict", "Lax"}
+    assert cookie["path"] == "/" and not cookie["domain"]
+    cookies = next(r for r in score(result)[1] if r.test == "cookies")
+    assert cookies.result == "cookies-secure-with-httponly-sessions-and-samesite"
+
+
+def test_the_scorer_fails_a_site_without_the_headers(client, seeded):
+    # Test settings: no HSTS, no redirect to HTTPS, and here no CSP either.
+    response = client.get("/", secure=True)
+    del response.headers["Content-Security-Policy"]
+    plain = client.get("/", secure=False)
+    points, results = score(Scan.from_django("https://testserver/", response, plain))
+    assert points < 90, report("/", points, results)
+    failed = {r.result for r in results if r.modifier < 0}
+    assert {"csp-not-implemented", "hsts-not-implemented", "redirection-missing"} <= failed
+
+
+def test_plain_http_redirects_to_https_on_the_same_host(client, prod):
+    response = client.get("/criteria/?x=1", secure=False)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "https://testserver/criteria/?x=1"
+
+
+def test_security_headers_on_every_public_page(client, prod):
+    for url in urls_to_scan(client):
+        response = client.get(url, secure=True)
+        csp = response.headers["Content-Security-Policy"]
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]:
+            assert directive in csp, (url, directive)
+        assert "unsafe" not in csp, url
+        assert response.headers["Strict-Transport-Security"] == (
+            "max-age=31536000; includeSubDomains; preload"
+        )
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_admin_sends_the_same_csp(staff_client):
+    for url in ["/admin/", "/admin/platforms/platform/", "/admin/login/"]:
+        response = staff_client.get(url, secure=True)
+        assert response.status_code in {200, 302}, url
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"], url
+
+
+def test_anonymous_pages_set_no_cookie(client, prod):
+    for url in urls_to_scan(client):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, secure=True, headers=headers)
+            assert not response.cookies, (url, headers, response.cookies)
+            assert "Set-Cookie" not in response.headers, url
+
+
+def test_anonymous_pages_are_cacheable_with_a_validator(client, prod):
+    pages = [page.format(compare=comparison_query()) for page in HTML_PAGES]
+    for url in [*pages, "/platforms.json"]:
+        response = client.get(url, secure=True)
+        assert response.status_code == 200, url
+        cache_control = response.headers["Cache-Control"]
+        assert "public" in cache_control, url
+        assert get_max_age(response) == 300, url
+        assert response.headers.get("ETag") or response.headers.get("Last-Modified"), url
+
+
+def test_every_successful_public_page_says_how_to_cache_it(client, prod):
+    for url in urls_to_scan(client):
+        response = client.get(url, secure=True)
+        if response.status_code == 200:
+            assert response.has_header("Cache-Control"), url
+
+
+def test_a_conditional_get_answers_304_with_the_cache_headers(client, prod):
+    for url in [page.format(compare=comparison_query()) for page in HTML_PAGES]:
+        first = client.get(url, secure=True)
+        again = client.get(url, secure=True, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304, url
+        assert again.content == b""
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert "public" in again.headers["Cache-Control"]
+        changed = client.get(url, secure=True, headers={"If-None-Match": '"something-else"'})
+        assert changed.status_code == 200
+
+
+def test_htmx_fragments_are_never_stored_and_vary_on_hx_request(client, prod):
+    response = client.get("/", secure=True, headers={"HX-Request": "true"})
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "ETag" not in response.headers
+    full = client.get("/", secure=True)
+    for each in (response, full):
+        assert "HX-Request" in each.headers["Vary"]
+
+
+def test_the_admin_is_never_cached(client, staff_client):
+    for url in ["/admin/", "/admin/platforms/platform/", "/admin/login/", "/admin/nowhere/"]:
+        response = staff_client.get(url, secure=True)
+        cache_control = response.headers["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, url
+        assert "ETag" not in response.headers, url
+
+
+def test_the_admin_login_page_is_never_cached_for_anonymous_visitors(client, prod):
+    response = client.get("/admin/login/", secure=True)
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_request_id_is_echoed_when_sane_and_replaced_when_not(client, prod):
+    given = client.get("/healthz", secure=True, headers={"X-Request-ID": "edge-7f3a.42"})
+    assert given.headers["X-Request-ID"] == "edge-7f3a.42"
+    for bad in ["", "has space", "x" * 300, "line\nbreak", "<script>"]:
+        response = client.get("/healthz", secure=True, headers={"X-Request-ID": bad})
+        generated = response.headers["X-Request-ID"]
+        assert generated != bad and len(generated) == 32, bad
+        int(generated, 16)
+
+
+def test_head_answers_with_the_headers_of_get_and_no_body(rf):
+    # The test client drops HEAD bodies by itself, so call the middleware directly.
+    middleware = HeadWithoutBodyMiddleware(lambda request: HttpResponse("twelve bytes"))
+    response = middleware(rf.head("/criteria/"))
+    assert response.content == b""
+    assert response.headers["Content-Length"] == "12"
+    assert middleware(rf.get("/criteria/")).content == b"twelve bytes"
