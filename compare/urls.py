@@ -2,16 +2,25 @@ from django.urls import path
 
 from platforms.caching import cached_until_data_changes as cached
 
-from . import views
+from . import exports, views
 
 app_name = "compare"
 urlpatterns = [
-    path("", cached(views.PlatformListView.as_view()), name="platform-list"),
+    # The list page, or with ?format=csv|json its current filter as a download.
+    path("", cached(exports.platform_list), name="platform-list"),
     path(
         "platforms/<slug:slug>/",
         cached(views.PlatformDetailView.as_view()),
         name="platform-detail",
     ),
+    path(
+        "platforms/<slug:slug>/checklist/",
+        views.PlatformChecklistView.as_view(),
+        name="platform-checklist",
+    ),
     path("compare/", cached(views.compare), name="compare"),
+    path("compare.csv", exports.comparison_export, {"fmt": "csv"}, name="compare-csv"),
+    path("compare.json", exports.comparison_export, {"fmt": "json"}, name="compare-json"),
+    path("platforms.csv", exports.dataset_csv, name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
 ]

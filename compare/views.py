@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -7,6 +9,8 @@ from django_filters.views import FilterView
 
 from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform, Source
 
+from .checklist import build_checklist
+from .diagrams import diagram as encryption_diagram
 from .filters import PlatformFilter
 from .presentation import Footnotes, grouped_by_criterion_group
 
@@ -59,6 +63,10 @@ class PlatformListView(HtmxPartialMixin, FilterView):
     def get_queryset(self):
         # Explicit: Meta.ordering does not apply to the GROUP BY query the needs make.
         return Platform.objects.published().order_by("name")
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so the plain list (no query string) is a valid, filterable state.
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -148,9 +156,30 @@ class PlatformDetailView(DetailView):
         context.update(
             fact_groups=grouped_by_criterion_group(facts, key=lambda f: f.criterion),
             paths=paths,
+            diagram=encryption_diagram(paths, self.object.name),
             incidents=incidents,
             footnotes=footnotes,
         )
+        return context
+
+
+class PlatformChecklistView(PlatformDetailView):
+    """A printable session-safety checklist, derived from the platform's data."""
+
+    template_name = "compare/platform_checklist.html"
+
+    def get_context_data(self, **kwargs):
+        context = super(DetailView, self).get_context_data(**kwargs)
+        sections, habits = build_checklist(
+            self.object,
+            Criterion.objects.all(),
+            self.object.facts.all(),
+            self.object.incidents.all(),
+        )
+        footnotes = Footnotes()
+        for item in [*(i for section in sections for i in section.items), *habits]:
+            item.refs = footnotes.refs(item.sources)
+        context.update(sections=sections, habits=habits, footnotes=footnotes)
         return context
 
 
@@ -192,13 +221,22 @@ def parse_comparison(query):
     return slugs, errors
 
 
-def compare(request):
-    slugs, errors = parse_comparison(request.GET)
+def load_comparison(query):
+    """The published platforms a comparison query names, in its order, and its errors.
+
+    Shared by the page and its CSV/JSON exports (compare/exports.py)."""
+    slugs, errors = parse_comparison(query)
     found = {
         p.slug: p
         for p in Platform.objects.published()
         .filter(slug__in=slugs[: MAX_COMPARE + 1])
-        .prefetch_related("plans", Prefetch("facts", queryset=facts_with_sources()))
+        .prefetch_related(
+            "plans",
+            Prefetch("facts", queryset=facts_with_sources()),
+            Prefetch(
+                "encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")
+            ),
+        )
     }
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
@@ -206,7 +244,29 @@ def compare(request):
             _("No published platform has the name(s): %(slugs)s.")
             % {"slugs": ", ".join(s[:60] for s in unknown[:5])}
         )
-    known = [found[slug] for slug in slugs if slug in found]
+    return [found[slug] for slug in slugs if slug in found], errors
+
+
+def comparison_rows(platforms):
+    """One row per criterion: each platform's fact (None when it has no entry), and whether
+    the platforms differ on it."""
+    rows = []
+    for criterion in Criterion.objects.all():
+        cells = [
+            next((f for f in platform.facts.all() if f.criterion_id == criterion.pk), None)
+            for platform in platforms
+        ]
+        values = {(f.state, f.plan_scope) if f else None for f in cells}
+        rows.append({"criterion": criterion, "cells": cells, "differs": len(values) > 1})
+    return rows
+
+
+def compare(request):
+    known, errors = load_comparison(request.GET)
+    diff = [("diff", "1")] if request.GET.get("diff") == "1" else []
+    for platform in known:
+        others = [("p", other.slug) for other in known if other != platform]
+        platform.without_query = urlencode(others + diff)
     context = {
         "platforms": known,
         "addable": Platform.objects.published().exclude(slug__in=[p.slug for p in known]),
@@ -219,16 +279,15 @@ def compare(request):
         return vary_on_htmx(request, response)
 
     footnotes = Footnotes()
-    rows = []
-    for criterion in Criterion.objects.all():
-        cells = []
-        for platform in known:
-            fact = next((f for f in platform.facts.all() if f.criterion_id == criterion.pk), None)
+    rows = comparison_rows(known)
+    for row in rows:
+        for fact in row["cells"]:
             if fact:
                 fact.refs = footnotes.refs(fact.sources.all())
-            cells.append(fact)
-        values = {(f.state, f.plan_scope) if f else None for f in cells}
-        rows.append({"criterion": criterion, "cells": cells, "differs": len(values) > 1})
+    for platform in known:
+        platform.diagram = encryption_diagram(platform.encryption_paths.all(), platform.name)
+        for path in platform.diagram["all"]:
+            path.refs = footnotes.refs(path.sources.all())
     row_groups = grouped_by_criterion_group(rows, key=lambda row: row["criterion"])
     for group in row_groups:
         group["shown"] = not context["only_differences"] or any(

@@ -1,0 +1,378 @@
+"""The session-safety checklist: what a therapist should do on one platform, from its data.
+
+Nothing here is written per platform. Each fact falls into at most one section by its state
+and the state recommended for therapy; incidents say which client versions to insist on;
+the habits apply to every platform. Pure functions over model objects: the view fetches,
+this module sorts.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from platforms.models import Criterion, Incident, State
+
+SWITCH_ON, CHECK, MISSING, UNKNOWN, UPDATE = "switch-on", "check", "missing", "unknown", "update"
+
+SECTIONS = {
+    SWITCH_ON: (
+        gettext_lazy("Switch on before the first session"),
+        gettext_lazy("Available, but off until someone turns it on."),
+    ),
+    CHECK: (
+        gettext_lazy("Check"),
+        gettext_lazy("Partly there, depends on the plan or account, or contested."),
+    ),
+    MISSING: (
+        gettext_lazy("Missing or risky by default"),
+        gettext_lazy("Recommended controls this platform lacks, and risks that are on."),
+    ),
+    UNKNOWN: (
+        gettext_lazy("Unknown: ask the vendor"),
+        gettext_lazy("Nobody has verified these. Ask before you rely on the platform."),
+    ),
+    UPDATE: (
+        gettext_lazy("Keep your and your clients’ apps updated"),
+        gettext_lazy("Incidents fixed in a client version, and those not known to be fixed."),
+    ),
+}
+
+# Practice features (free plan, billing, check-in) are worth comparing but are not part of
+# keeping a session safe, so the checklist leaves them out.
+SAFETY_GROUPS = [g for g in Criterion.GROUP_ORDER if g != Criterion.Group.PRACTICE]
+
+WANTED = {State.YES, State.ON_BY_DEFAULT}  # recommended states that mean "use this control"
+
+# What to do when a recommended control is missing, or a risk cannot be switched off.
+# Keyed by criterion slug; a criterion added later falls back to FALLBACK_MITIGATION.
+MITIGATIONS = {
+    "baa": gettext_lazy(
+        "Without a signed BAA, keep protected health information off this platform; "
+        "choose one whose vendor signs a BAA."
+    ),
+    "transport-encryption": gettext_lazy(
+        "Do not hold sessions on it until media is encrypted in transit."
+    ),
+    "e2ee": gettext_lazy(
+        "Assume the vendor can read the session: keep identifying details out of titles and "
+        "chat, and prefer an end-to-end encrypted platform for sensitive work."
+    ),
+    "recording": gettext_lazy(
+        "Do not record on the platform; if a recording is needed, make it locally and keep it "
+        "in your records system."
+    ),
+    "waiting-room": gettext_lazy(
+        "Send a unique link and passcode for each session and lock the meeting once your "
+        "client has joined."
+    ),
+    "meeting-passcode": gettext_lazy(
+        "Send each session’s link privately and use the waiting room or lock to control who joins."
+    ),
+    "lock-meeting": gettext_lazy(
+        "Admit only your client from the waiting room and end the meeting if anyone else appears."
+    ),
+    "remove-participant": gettext_lazy(
+        "If someone unexpected joins, end the meeting and start again with a fresh link."
+    ),
+    "entry-chime": gettext_lazy("Keep the participant list open so you see anyone who joins."),
+    "personal-meeting-id-reuse": gettext_lazy(
+        "Schedule a new meeting for each session instead of reusing one fixed room."
+    ),
+    "meeting-id-scan-protection": gettext_lazy(
+        "Always set a passcode and a waiting room, so a guessed meeting ID is not enough to "
+        "get in."
+    ),
+    "host-only-screen-share": gettext_lazy(
+        "Ask clients not to share unless invited, and stop any share you did not expect."
+    ),
+    "participant-annotation": gettext_lazy(
+        "Stop sharing at once if someone draws on your screen."
+    ),
+    "chat-file-transfer": gettext_lazy(
+        "Never open files or links sent in meeting chat, and tell clients not to either."
+    ),
+    "join-before-host": gettext_lazy(
+        "Start the meeting yourself a few minutes early so clients never wait in an open room."
+    ),
+    "browser-join": gettext_lazy(
+        "Send clients install instructions well before the first session."
+    ),
+    "phone-dial-in": gettext_lazy(
+        "Agree a backup with your client, such as a phone call you place, for when video fails."
+    ),
+    "provider-2fa": gettext_lazy(
+        "Use a long, unique password from a password manager and watch for sign-ins you do "
+        "not recognise."
+    ),
+    "third-party-data-sharing": gettext_lazy(
+        "Read the privacy policy, opt out of every sharing you can, and tell clients what is "
+        "still shared."
+    ),
+}
+FALLBACK_MITIGATION = gettext_lazy(
+    "Weigh this gap before relying on the platform for sessions, and ask the vendor whether "
+    "a fix is planned."
+)
+
+
+@dataclass(frozen=True)
+class Habit:
+    title: str
+    why: str
+    criterion_slug: str  # the comparison row the habit relates to: its facts cite sources
+
+
+# Habits for every platform, drawn from what went wrong in 2020 (see the seed sources).
+HABITS = [
+    Habit(
+        gettext_lazy("Never post a meeting link publicly"),
+        gettext_lazy(
+            "Links shared on social media, websites or open calendars are how strangers found "
+            "and disrupted sessions. Send each link privately, to your client only."
+        ),
+        "meeting-passcode",
+    ),
+    Habit(
+        gettext_lazy("A unique meeting ID and passcode for every session"),
+        gettext_lazy(
+            "A personal meeting ID never changes, so anyone who once had it can come back, "
+            "even into another client’s session. A fresh ID and passcode per session keeps "
+            "each session to the people invited."
+        ),
+        "personal-meeting-id-reuse",
+    ),
+    Habit(
+        gettext_lazy("Don’t click links in meeting chat"),
+        gettext_lazy(
+            "Chat links have been used to capture Windows passwords and to spread malware. "
+            "Open only links you expected, from someone you know."
+        ),
+        "chat-file-transfer",
+    ),
+    Habit(
+        gettext_lazy("Only the host shares the screen"),
+        gettext_lazy(
+            "Restrict screen sharing to yourself so no one can take over the screen with "
+            "unwanted content."
+        ),
+        "host-only-screen-share",
+    ),
+]
+
+
+@dataclass
+class Item:
+    """One thing to do. `title` names it, `action` says what to do, `why` why it matters."""
+
+    title: str
+    action: str
+    why: str
+    criterion: Criterion | None = None
+    fact: object = None
+    incident: Incident | None = None
+    sources: list = field(default_factory=list)
+    refs: list = field(default_factory=list)  # footnote numbers, filled in by the page
+
+    @property
+    def why_parts(self):
+        """(first sentence, the rest) of `why`: the handout prints only the first."""
+        return first_sentence(self.why)
+
+
+@dataclass
+class Section:
+    slug: str
+    title: str
+    intro: str
+    items: list
+
+
+# A sentence ends at . ! or ? (and any closing quote) after a lower-case letter, digit or
+# closing mark, before a capital: so "U.S. Federal" and "e.g. Zoom" do not end one.
+SENTENCE_END_RE = re.compile(
+    r"(?<!\be\.g)(?<!\bi\.e)(?<=[a-z0-9)\"”’])[.!?][\"”’]?(?=\s+[A-Z0-9\"“‘(])"
+)
+
+
+def first_sentence(text):
+    """Split text after its first sentence: (first, rest), rest starting with its space."""
+    match = SENTENCE_END_RE.search(text)
+    if not match:
+        return text, ""
+    return text[: match.end()], text[match.end() :]
+
+
+def sources_of(item):
+    """A fact's or incident's sources; one not saved yet (or absent) has none."""
+    return list(item.sources.all()) if item is not None and item.pk else []
+
+
+def section_for(fact, criterion):
+    """The checklist section a fact belongs in, or None when it needs no action.
+
+    `fact` may be None: a criterion with no entry is unknown."""
+    state = State(fact.state) if fact else State.UNKNOWN
+    if state == State.UNKNOWN:
+        return UNKNOWN
+    wanted = State(criterion.recommended) in WANTED
+    if wanted and state == State.OFF_BY_DEFAULT:
+        return SWITCH_ON
+    if wanted and state == State.NO:
+        return MISSING
+    if not wanted and state in {State.ON_BY_DEFAULT, State.YES}:
+        return MISSING
+    if state == State.PARTIAL or fact.plan_scope or fact.contested:
+        return CHECK
+    if state not in criterion.need_met_by:
+        return CHECK  # e.g. a risk that is off by default where "never" is recommended
+    return None
+
+
+def fact_action(section, fact, criterion, platform_name):
+    state = State(fact.state) if fact else State.UNKNOWN
+    if section == SWITCH_ON:
+        return _("Off by default on %(p)s: switch it on in the settings.") % {"p": platform_name}
+    if section == MISSING:
+        if state == State.ON_BY_DEFAULT:
+            return _("On by default on %(p)s: turn it off in the settings.") % {"p": platform_name}
+        if state == State.YES:
+            lead = _("%(p)s has it and it cannot be switched off. Mitigate:")
+        else:
+            lead = _("%(p)s does not offer it. Mitigate:")
+        mitigation = MITIGATIONS.get(criterion.slug, FALLBACK_MITIGATION)
+        return f"{lead % {'p': platform_name}} {mitigation}"
+    if section == UNKNOWN:
+        return _("Not verified for %(p)s: ask the vendor.") % {"p": platform_name}
+    # CHECK: say every reason that applies.
+    reasons = []
+    if state == State.PARTIAL:
+        reasons.append(_("Only partly available: check that it covers your sessions."))
+    if fact.plan_scope:
+        confirm = _("Depends on the plan or account (%(scope)s): confirm yours is covered.")
+        if criterion.group == Criterion.Group.COMPLIANCE:
+            confirm = _(
+                "Depends on the plan or account (%(scope)s): confirm yours is covered and "
+                "that the agreement is signed."
+            )
+        reasons.append(confirm % {"scope": fact.plan_scope})
+    if fact.contested:
+        reasons.append(_("Contested: check the vendor’s current documentation."))
+    if not reasons:
+        reasons.append(
+            _("%(state)s on %(p)s, not what is recommended: check the setting.")
+            % {"state": fact.get_state_display(), "p": platform_name}
+        )
+    return " ".join(reasons)
+
+
+def fact_items(platform_name, criteria, facts):
+    """{section: [Item]} for every safety criterion, in the criteria's order.
+
+    `facts` maps criterion pk to the platform's Fact (a missing key counts as unknown)."""
+    by_section = {slug: [] for slug in (SWITCH_ON, CHECK, MISSING, UNKNOWN)}
+    for criterion in sorted(criteria, key=lambda c: (c.group_order, c.order, c.slug)):
+        if criterion.group not in SAFETY_GROUPS:
+            continue
+        fact = facts.get(criterion.pk)
+        section = section_for(fact, criterion)
+        if section is None:
+            continue
+        by_section[section].append(
+            Item(
+                title=criterion.label,
+                action=fact_action(section, fact, criterion, platform_name),
+                why=criterion.why_it_matters,
+                criterion=criterion,
+                fact=fact,
+                sources=sources_of(fact),
+            )
+        )
+    return by_section
+
+
+CLIENT_VERSION_RE = re.compile(r"\d+\.\d+")
+NOT_KNOWN_FIXED = {Incident.Status.OPEN, Incident.Status.UNKNOWN}
+
+
+def names_client_version(incident):
+    """True when the fix shipped in a numbered client release (not only on the vendor's side)."""
+    return bool(CLIENT_VERSION_RE.search(incident.fixed_in))
+
+
+def update_items(incidents):
+    """Open incidents first, then fixes that need a client update, newest first.
+
+    A fix in a numbered client version matters for as long as anyone runs an older client,
+    so those stay on the list however old; fixes made on the vendor's servers need nothing
+    from the therapist and are left out."""
+
+    def newest_first(incident):
+        day = incident.fixed_on or incident.disclosed_on
+        return (day is None, -(day.toordinal() if day else 0), incident.title)
+
+    items = []
+    not_fixed = [i for i in incidents if i.status in NOT_KNOWN_FIXED]
+    client_fixes = [
+        i for i in incidents if i.status not in NOT_KNOWN_FIXED and names_client_version(i)
+    ]
+    for incident in sorted(not_fixed, key=newest_first):
+        status = _("Not known to be fixed (status: %(status)s).") % {
+            "status": incident.get_status_display().lower()
+        }
+        why = _("Until it is fixed, the flaw can still affect your sessions.")
+        items.append(incident_item(incident, f"{status} {incident.mitigation}".strip(), why))
+    for incident in sorted(client_fixes, key=newest_first):
+        action = incident.mitigation or _(
+            "Make sure you and your clients run %(version)s or later."
+        ) % {"version": incident.fixed_in}
+        why = _("Fixed in %(version)s: anyone on an older version still has the flaw.") % {
+            "version": incident.fixed_in
+        }
+        items.append(incident_item(incident, action, why))
+    return items
+
+
+def incident_item(incident, action, why):
+    return Item(
+        title=incident.title,
+        action=action,
+        why=why,
+        incident=incident,
+        sources=sources_of(incident),
+    )
+
+
+def habit_items(facts_by_slug):
+    """The habits, each citing the platform's fact for the row it relates to, if sourced."""
+    items = []
+    for habit in HABITS:
+        fact = facts_by_slug.get(habit.criterion_slug)
+        items.append(
+            Item(
+                title=str(habit.title),
+                action="",
+                why=str(habit.why),
+                criterion=fact.criterion if fact else None,
+                fact=fact,
+                sources=sources_of(fact),
+            )
+        )
+    return items
+
+
+def build_checklist(platform, criteria, facts, incidents):
+    """The checklist's sections in print order (empty ones dropped) and the habits.
+
+    `facts` is the platform's facts (each with its criterion and sources loaded)."""
+    by_pk = {fact.criterion_id: fact for fact in facts}
+    by_section = fact_items(platform.name, criteria, by_pk)
+    by_section[UPDATE] = update_items(incidents)
+    sections = [
+        Section(slug, str(SECTIONS[slug][0]), str(SECTIONS[slug][1]), by_section[slug])
+        for slug in (SWITCH_ON, MISSING, CHECK, UPDATE, UNKNOWN)
+        if by_section[slug]
+    ]
+    habits = habit_items({fact.criterion.slug: fact for fact in facts})
+    return sections, habits

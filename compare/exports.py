@@ -1,0 +1,258 @@
+"""Downloads: the published dataset, the list page's filter and a comparison, as CSV or JSON.
+
+Every export is the page it comes from, in another format: the list export reuses the list
+view's filtering, the comparison export the compare view's parsing and rows, and the cells
+are the dataset serializer's (platforms/dataset.py). See README.md, "Exports".
+"""
+
+import csv
+import io
+import json
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from platforms.dataset import (
+    SCHEMA_VERSION,
+    build_dataset,
+    criterion_data,
+    fact_data,
+    path_data,
+)
+from platforms.models import Criterion, Platform, State
+
+from .views import PlatformListView, comparison_rows, load_comparison
+
+FORMATS = {"csv", "json"}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json"
+
+# One row per platform × criterion, for /platforms.csv and the list page's ?format=csv.
+DATASET_COLUMNS = [
+    "platform",
+    "platform_slug",
+    "group",
+    "criterion",
+    "criterion_slug",
+    "recommended",
+    "state",
+    "state_label",
+    "meets_recommendation",
+    "plan_scope",
+    "note",
+    "verified_on",
+    "contested",
+    "contested_reason",
+    "sources",
+]
+FACT_COLUMNS = ["state", "plan scope", "note", "verified on", "contested", "sources"]
+
+
+def csv_safe(value):
+    """A cell a spreadsheet shows as text: never run as a formula (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def sources_cell(sources):
+    return "; ".join(f"{s['title']} <{s['url']}>" for s in sources)
+
+
+def attachment(content, content_type, filename):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def csv_response(header, rows, filename):
+    # A byte-order mark lets spreadsheet programs read UTF-8 (’ · é) correctly.
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    return attachment(buffer.getvalue(), CSV_TYPE, filename)
+
+
+def json_response(data, filename):
+    return attachment(json.dumps(data, indent=1, ensure_ascii=False), JSON_TYPE, filename)
+
+
+def bad_request(messages):
+    text = "\n".join([_("This export can’t be made:"), *(f"- {m}" for m in messages), ""])
+    return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+
+
+def state_label(state):
+    return str(State(state).label)
+
+
+def dataset_rows(dataset):
+    """The dataset dict (build_dataset's shape) as rows of DATASET_COLUMNS."""
+    for platform in dataset["platforms"]:
+        for criterion in dataset["criteria"]:
+            fact = platform["facts"].get(criterion["slug"])
+            need_met_by = Criterion(recommended=criterion["recommended"]).need_met_by
+            yield [
+                platform["name"],
+                platform["slug"],
+                criterion["group"],
+                criterion["label"],
+                criterion["slug"],
+                criterion["recommended"],
+                fact["state"] if fact else State.UNKNOWN.value,
+                state_label(fact["state"]) if fact else _("No entry yet"),
+                fact["state"] in need_met_by if fact else False,
+                fact["plan_scope"] if fact else "",
+                fact["note"] if fact else "",
+                fact["verified_on"] if fact else "",
+                fact["contested"] if fact else False,
+                fact["contested_reason"] if fact else "",
+                sources_cell(fact["sources"]) if fact else "",
+            ]
+
+
+@require_GET
+def dataset_csv(request):
+    """/platforms.csv: the whole published dataset, one row per platform × criterion."""
+    return csv_response(DATASET_COLUMNS, dataset_rows(build_dataset()), "platforms.csv")
+
+
+def dataset_of(platforms):
+    """build_dataset for these platforms, kept in the order given."""
+    order = {p.pk: i for i, p in enumerate(platforms)}
+    queryset = Platform.objects.filter(pk__in=order)
+    data = build_dataset(queryset)
+    slug_order = {p.slug: order[p.pk] for p in platforms}
+    data["platforms"].sort(key=lambda p: slug_order[p["slug"]])
+    return data
+
+
+class PlatformListExport(PlatformListView):
+    """The list page's current filter as a download: every result, not just one page."""
+
+    paginate_by = None
+
+    def render_to_response(self, context, **response_kwargs):
+        fmt = self.request.GET.get("format")
+        if fmt not in FORMATS or len(self.request.GET.getlist("format")) > 1:
+            return bad_request([_("“format” takes csv or json.")])
+        if self.filterset.errors:
+            return bad_request(
+                f"{field}: {message}"
+                for field, messages in self.filterset.errors.items()
+                for message in messages
+            )
+        platforms = context["object_list"] or context["closest"]
+        data = dataset_of(platforms)
+        if fmt == "csv":
+            return csv_response(DATASET_COLUMNS, dataset_rows(data), "platforms-filtered.csv")
+        needs_met = {p.slug: getattr(p, "needs_met", 0) for p in platforms}
+        for platform in data["platforms"]:
+            platform["needs_met"] = needs_met[platform["slug"]]
+        data["query"] = {
+            "q": self.filterset.form.cleaned_data.get("q") or "",
+            "need": [c.slug for c in context["needs"]],
+            "sort": self.filterset.form.cleaned_data.get("sort") or "name",
+        }
+        data["matches"] = "closest" if context["closest"] else "all"
+        return json_response(data, "platforms-filtered.json")
+
+
+list_page = PlatformListView.as_view()
+list_export = PlatformListExport.as_view()
+
+
+def platform_list(request, *args, **kwargs):
+    """`/`: the list page; with ?format=csv or ?format=json, the same filter as a download."""
+    if "format" in request.GET:
+        return list_export(request, *args, **kwargs)
+    return list_page(request, *args, **kwargs)
+
+
+def comparison_data(platforms, rows, only_differences):
+    # In the page's order: by group, then by the criterion's place in it.
+    shown = sorted(
+        (row for row in rows if row["differs"] or not only_differences),
+        key=lambda row: (row["criterion"].group_order, row["criterion"].order),
+    )
+    return {
+        "schema": SCHEMA_VERSION,
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "only_differences": only_differences,
+        "row_count": len(rows),
+        "differing": sum(row["differs"] for row in rows),
+        "platforms": [
+            {
+                "slug": p.slug,
+                "name": p.name,
+                "vendor": p.vendor,
+                "website": p.website,
+                "encryption_paths": [path_data(path) for path in p.encryption_paths.all()],
+            }
+            for p in platforms
+        ],
+        "rows": [
+            {
+                "criterion": criterion_data(row["criterion"]),
+                "differs": row["differs"],
+                "cells": {
+                    p.slug: fact_data(fact) if fact else None
+                    for p, fact in zip(platforms, row["cells"], strict=True)
+                },
+            }
+            for row in shown
+        ],
+    }
+
+
+def comparison_csv_rows(data):
+    for row in data["rows"]:
+        criterion = row["criterion"]
+        cells = []
+        for platform in data["platforms"]:
+            fact = row["cells"][platform["slug"]]
+            if fact is None:
+                cells += [State.UNKNOWN.value, "", _("No entry yet"), "", False, ""]
+                continue
+            cells += [
+                fact["state"],
+                fact["plan_scope"],
+                fact["note"],
+                fact["verified_on"],
+                fact["contested"],
+                sources_cell(fact["sources"]),
+            ]
+        yield [
+            criterion["group"],
+            criterion["label"],
+            criterion["slug"],
+            criterion["recommended"],
+            row["differs"],
+            *cells,
+        ]
+
+
+@require_GET
+def comparison_export(request, fmt):
+    """/compare.csv and /compare.json: exactly the comparison /compare/ shows for the query."""
+    platforms, errors = load_comparison(request.GET)
+    if errors:
+        return bad_request(errors)
+    only_differences = request.GET.get("diff") == "1"
+    data = comparison_data(platforms, comparison_rows(platforms), only_differences)
+    filename = "compare-" + "-".join(p.slug for p in platforms) + f".{fmt}"
+    if fmt == "json":
+        return json_response(data, filename)
+    header = ["group", "criterion", "criterion_slug", "recommended", "differs"]
+    for platform in data["platforms"]:
+        header += [f"{platform['name']}: {column}" for column in FACT_COLUMNS]
+    return csv_response(header, comparison_csv_rows(data), filename)
