@@ -1,8 +1,13 @@
-from django.contrib import admin
-from django.db import models
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import FactForm
+from .forms import FactAdminForm, FactForm, PlatformVersionForm
+from .history import ReadableChanges
 from .models import (
     Criterion,
     EncryptionPath,
@@ -11,6 +16,7 @@ from .models import (
     Plan,
     Platform,
     Source,
+    State,
     stale_cutoff,
 )
 
@@ -40,22 +46,126 @@ class VerificationFilter(admin.SimpleListFilter):
 
 
 class SourcingFilter(admin.SimpleListFilter):
+    """What needs an editor's attention: facts without a source, or not known at all."""
+
     title = _("sourcing")
     parameter_name = "sourcing"
 
     def lookups(self, request, model_admin):
-        return [("unsourced", _("No source")), ("sourced", _("Has a source"))]
+        return [
+            ("unsourced", _("No source")),
+            ("sourced", _("Has a source")),
+            ("unsourced-claim", _("Claims something without a source")),
+            ("unknown", _("State unknown")),
+            ("needs-work", _("No source or state unknown")),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "unsourced":
-            return queryset.filter(sources__isnull=True)
-        if self.value() == "sourced":
-            return queryset.filter(sources__isnull=False).distinct()
+        unsourced = models.Q(sources__isnull=True)
+        unknown = models.Q(state=State.UNKNOWN)
+        match self.value():
+            case "unsourced":
+                return queryset.filter(unsourced)
+            case "sourced":
+                return queryset.filter(sources__isnull=False).distinct()
+            case "unsourced-claim":
+                return queryset.filter(unsourced & ~unknown)
+            case "unknown":
+                return queryset.filter(unknown)
+            case "needs-work":
+                return queryset.filter(unsourced | unknown).distinct()
         return queryset
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every platform-data admin: who changed what and when, a field-by-field diff between
+    consecutive versions on the History page, and revert to any version."""
+
+    object_history_list_template = "admin/platforms/object_history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
+
+
+class StaleVersion(Exception):
+    """Another save claimed the platform's version between the form check and our UPDATE."""
+
+
+class VersionedAdmin(HistoryAdmin):
+    """Admin for a platform or its children with the optimistic version check of
+    PlatformVersionForm: the save claims the platform's version in its own transaction."""
+
+    form = PlatformVersionForm
+    # A claim lost to a concurrent save is retried once the winner committed; the retry's
+    # form check then reports the conflict. More than a few rounds means a save storm.
+    max_attempts = 3
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        view = super().changeform_view
+        return self.retry_when_stale(view, request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        def atomic_view(*args):
+            with transaction.atomic():
+                return super(VersionedAdmin, self).history_form_view(*args)
+
+        return self.retry_when_stale(atomic_view, request, object_id, version_id, extra_context)
+
+    def retry_when_stale(self, view, request, *args):
+        for _attempt in range(self.max_attempts):
+            try:
+                return view(request, *args)
+            except StaleVersion:
+                continue  # rolled back; the next round's form check sees the other save
+        return HttpResponse(
+            _("Not saved: others are saving this platform right now. Go back and save again."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    def save_model(self, request, obj, form, change):
+        pk = getattr(form, "locked_platform_pk", None)
+        if pk is not None:
+            expected = form.cleaned_data["platform_version"]
+            if expected is None or not Platform.claim_version(pk, expected):
+                raise StaleVersion
+            if isinstance(obj, Platform):
+                obj.version = expected + 1
+        super().save_model(request, obj, form, change)
+        platform_pk = obj.pk if isinstance(obj, Platform) else obj.platform_id
+        if platform_pk != pk and not isinstance(obj, Platform):
+            # A new child, or one moved to another platform: forms open on it are now stale.
+            Platform.bump_versions([platform_pk])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        if not isinstance(obj, Platform):
+            Platform.bump_versions([obj.platform_id])
+
+    def delete_queryset(self, request, queryset):
+        pks = set(queryset.values_list("platform_id", flat=True))
+        super().delete_queryset(request, queryset)
+        Platform.bump_versions(pks)
+
+
+class NoDeleteAdmin:
+    """Retire a platform by unpublishing it, a criterion by leaving it out of the filters:
+    deleting either would orphan their history (and the facts that cite them)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def record_verifier(request, fact_form):
+    """Whoever sets a fact's verified date is the one who verified it."""
+    if fact_form.has_changed() and (
+        fact_form.instance.pk is None or "verified_on" in fact_form.changed_data
+    ):
+        fact_form.instance.verified_by = request.user
+
+
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ["title", "publisher", "published_on", "accessed_on", "third_party"]
     list_filter = ["third_party", "publisher"]
     search_fields = ["title", "publisher", "url"]
@@ -114,7 +224,7 @@ class IncidentInline(admin.StackedInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(NoDeleteAdmin, VersionedAdmin):
     list_display = ["name", "vendor", "published", "reviewed_on"]
     list_filter = ["published"]
     search_fields = ["name", "vendor", "slug", "summary"]
@@ -122,9 +232,15 @@ class PlatformAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
     inlines = [PlanInline, FactInline, EncryptionPathInline, IncidentInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Fact:
+            for fact_form in formset.forms:
+                record_verifier(request, fact_form)
+        super().save_formset(request, form, formset, change)
+
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(VersionedAdmin):
     list_display = ["name", "platform", "free", "baa", "price_note"]
     list_filter = ["baa", "free", "platform"]
     search_fields = ["name", "platform__name", "price_note"]
@@ -133,7 +249,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(NoDeleteAdmin, HistoryAdmin):
     list_display = ["label", "group", "recommended", "order", "filterable"]
     list_filter = ["group", "recommended", "filterable"]
     list_editable = ["order", "filterable"]
@@ -142,9 +258,17 @@ class CriterionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fact)
-class FactAdmin(admin.ModelAdmin):
-    form = FactForm
-    list_display = ["platform", "criterion", "state", "plan_scope", "verified_on", "contested"]
+class FactAdmin(VersionedAdmin):
+    form = FactAdminForm
+    list_display = [
+        "platform",
+        "criterion",
+        "state",
+        "plan_scope",
+        "verified_on",
+        "verified_by",
+        "contested",
+    ]
     list_filter = [
         "state",
         "criterion__group",
@@ -154,13 +278,57 @@ class FactAdmin(admin.ModelAdmin):
         "platform",
     ]
     search_fields = ["platform__name", "criterion__label", "note", "plan_scope"]
-    list_select_related = ["platform", "criterion"]
+    list_select_related = ["platform", "criterion", "verified_by"]
     autocomplete_fields = ["sources"]
+    readonly_fields = ["verified_by"]
     date_hierarchy = "verified_on"
+    actions = ["mark_verified_today"]
+
+    def save_model(self, request, obj, form, change):
+        record_verifier(request, form)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Mark verified today"), permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        """Today's date and this admin's name on each chosen fact, through save() so each
+        gets a history record. A fact that claims something without a source is skipped:
+        verifying means checking it against a source."""
+        today = timezone.localdate()
+        verified, skipped = [], []
+        with transaction.atomic():
+            for fact in queryset.select_related("platform", "criterion").prefetch_related(
+                "sources"
+            ):
+                if fact.state != State.UNKNOWN and not fact.sources.all():
+                    skipped.append(fact)
+                    continue
+                fact.verified_on, fact.verified_by = today, request.user
+                fact._change_reason = "marked verified"
+                fact.save(update_fields=["verified_on", "verified_by"])
+                verified.append(fact)
+            Platform.bump_versions({fact.platform_id for fact in verified})
+        if verified:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d fact marked verified today.",
+                    "%(count)d facts marked verified today.",
+                    len(verified),
+                )
+                % {"count": len(verified)},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("Not marked, because they claim something without a source: %(facts)s")
+                % {"facts": "; ".join(str(fact) for fact in skipped)},
+                messages.WARNING,
+            )
 
 
 @admin.register(EncryptionPath)
-class EncryptionPathAdmin(admin.ModelAdmin):
+class EncryptionPathAdmin(VersionedAdmin):
     list_display = ["platform", "connection", "decrypted_at", "key_holder", "verified_on"]
     list_filter = ["connection", "decrypted_at", "key_holder", VerificationFilter, "platform"]
     search_fields = ["platform__name", "transport", "note"]
@@ -169,7 +337,7 @@ class EncryptionPathAdmin(admin.ModelAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(VersionedAdmin):
     list_display = ["title", "platform", "kind", "status", "cves", "disclosed_on", "fixed_in"]
     list_filter = ["kind", "status", "platform"]
     search_fields = ["title", "cves", "platform__name", "mitigation"]

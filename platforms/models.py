@@ -10,6 +10,7 @@ import functools
 import operator
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
@@ -17,8 +18,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 STALE_AFTER_DAYS = 365
+# The change reason recorded for rows the seed command loads; the public change log leaves
+# these out, so only what editors change shows up there.
+SEED_CHANGE_REASON = "seed data loaded"
 CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
 
@@ -75,6 +80,7 @@ class Source(models.Model):
     )
 
     objects = SourceManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["publisher", "title"]
@@ -132,7 +138,12 @@ class Platform(models.Model):
         _("last full review"), null=True, blank=True, validators=[validate_not_future]
     )
 
+    # Bumped by every admin save of the platform or its children (see ClaimVersion in
+    # platforms/admin.py): two admins who opened the same version cannot both save it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
     objects = SlugNaturalKeyManager.from_queryset(PlatformQuerySet)()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -145,6 +156,21 @@ class Platform(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    @classmethod
+    def claim_version(cls, pk, expected):
+        """Move the platform from version `expected` to the next one; False when another save
+        got there first. Run it inside the transaction that saves the edit: the UPDATE locks
+        the row, so of many concurrent claims of one version exactly one succeeds."""
+        claimed = cls.objects.filter(pk=pk, version=expected).update(
+            version=models.F("version") + 1
+        )
+        return claimed == 1
+
+    @classmethod
+    def bump_versions(cls, pks):
+        """Make forms opened before a change to these platforms' children stale."""
+        cls.objects.filter(pk__in=pks).update(version=models.F("version") + 1)
 
 
 class PlatformChildManager(models.Manager):
@@ -181,6 +207,7 @@ class Plan(models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="plans")
 
     objects = PlatformChildManager()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["platform", "-free", "name"]
@@ -253,6 +280,7 @@ class Criterion(models.Model):
     filterable = models.BooleanField(_("offered as a filter"), default=False)
 
     objects = SlugNaturalKeyManager.from_queryset(CriterionQuerySet)()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "label"]
@@ -337,8 +365,18 @@ class Fact(Sourced):
         max_length=200, blank=True, help_text=_('Where it depends on the plan: "paid plans only".')
     )
     sources = models.ManyToManyField(Source, blank=True, related_name="facts")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text=_("Who last confirmed the fact against its sources."),
+    )
 
     objects = FactManager.from_queryset(FactQuerySet)()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["platform", "criterion__order"]
@@ -401,6 +439,7 @@ class EncryptionPath(Sourced):
     sources = models.ManyToManyField(Source, blank=True, related_name="encryption_paths")
 
     objects = EncryptionPathManager()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["platform", "connection"]
@@ -453,6 +492,7 @@ class Incident(models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="incidents")
 
     objects = IncidentManager()
+    history = HistoricalRecords(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["platform", "-disclosed_on", "title"]

@@ -1,0 +1,72 @@
+"""Reading the history tables (django-simple-history) for people: what changed, field by field."""
+
+from django.db.models import ManyToManyField
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from .models import EncryptionPath, Fact, Incident, Plan, Platform
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """Field changes with choice labels ("Unknown → Yes") instead of stored codes."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if not isinstance(field, ManyToManyField) and field.choices:
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+def field_changes(model, record, previous):
+    """[{"field", "old", "new"}] from `previous` to `record`; `previous` None: a creation."""
+    if previous is None:
+        return []
+    delta = record.diff_against(previous, foreign_keys_are_objs=True)
+    return ReadableChanges(model, record).context_for_delta_changes(delta)
+
+
+def platform_changes_since(platform_pk, since, limit=50):
+    """Every recorded change to a platform and its children after `since`, oldest first.
+
+    For the admin's lost-update message, so it may cost a few queries per change."""
+    histories = [(Platform, {"id": platform_pk})] + [
+        (model, {"platform_id": platform_pk}) for model in (Plan, Fact, EncryptionPath, Incident)
+    ]
+    changes = []
+    for model, where in histories:
+        records = model.history.filter(**where).select_related("history_user")
+        if since is not None:
+            records = records.filter(history_date__gt=since)
+        for record in records.order_by("-history_date")[:limit]:
+            changes.append(
+                {
+                    "when": record.history_date,
+                    "who": record.history_user,
+                    "kind": record.get_history_type_display(),
+                    "object": str(record.instance),
+                    "fields": field_changes(model, record, record.prev_record),
+                }
+            )
+    changes.sort(key=lambda change: change["when"])
+    return changes[-limit:]
+
+
+def record_current_state(models, reason, update=False):
+    """Write one history record for every row of `models`, with its sources, in a few bulk
+    queries: for data that arrived without history (loaddata writes none)."""
+    for model in models:
+        records = model.history.bulk_history_create(
+            list(model.objects.all()), update=update, default_change_reason=reason
+        )
+        history_model = model.history.model
+        record_by_pk = {record.id: record for record in records}
+        for field in history_model._history_m2m_fields:
+            m2m_history_model = getattr(history_model, field.name).model
+            through = field.remote_field.through
+            own_fk = field.m2m_field_name()
+            m2m_history_model.objects.bulk_create(
+                m2m_history_model(
+                    history=record_by_pk[getattr(row, f"{own_fk}_id")],
+                    **{f.attname: getattr(row, f.attname) for f in through._meta.fields},
+                )
+                for row in through.objects.filter(**{f"{own_fk}_id__in": record_by_pk})
+            )

@@ -1,0 +1,163 @@
+"""Two admins, one platform: the second save of a stale version is refused, nothing is lost."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from platforms.models import Criterion, Fact, Platform
+
+from .admin_forms import form_data, inline_prefix, staff_client
+
+CONFLICT = "someone else saved this platform after you opened it"
+
+
+def change_url(platform):
+    return f"/admin/platforms/platform/{platform.pk}/change/"
+
+
+@pytest.mark.django_db
+def test_second_admins_stale_save_is_refused_and_keeps_their_input(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    waiting_room = Criterion.objects.get(slug="waiting-room")
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    alices_form = form_data(alice.get(change_url(zoom)))
+    bobs_form = form_data(bob.get(change_url(zoom)))
+
+    # Alice changes a fact in the inline and saves first.
+    fact = inline_prefix(alices_form, "facts", "criterion", waiting_room.pk)
+    alices_form[f"{fact}-note"] = "Alice checked the waiting room settings page."
+    response = alice.post(change_url(zoom), alices_form)
+    assert response.status_code == 302
+
+    # Bob, still on the version he opened, edits the summary and saves.
+    bobs_form["summary"] = "Bob's careful new summary."
+    response = bob.post(change_url(zoom), bobs_form)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert CONFLICT in html
+    assert "alice" in html and "Alice checked the waiting room settings page." in html
+    assert "Bob&#x27;s careful new summary." in html  # his input is still in the form
+    zoom.refresh_from_db()
+    assert zoom.summary != "Bob's careful new summary."
+    assert Fact.objects.get(platform=zoom, criterion=waiting_room).note.startswith("Alice")
+
+    # Having read what changed, Bob saves again on purpose: the form now holds the current
+    # version, so this save goes through.
+    resubmitted = form_data(response)
+    assert resubmitted["summary"] == "Bob's careful new summary."
+    assert resubmitted["platform_version"] == str(zoom.version)
+    assert bob.post(change_url(zoom), resubmitted).status_code == 302
+    zoom.refresh_from_db()
+    assert zoom.summary == "Bob's careful new summary."
+
+
+@pytest.mark.django_db
+def test_a_fact_saved_on_its_own_page_makes_open_platform_forms_stale(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    fact = Fact.objects.filter(platform=zoom, state="unknown").first()
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    bobs_form = form_data(bob.get(change_url(zoom)))
+    fact_url = f"/admin/platforms/fact/{fact.pk}/change/"
+    alices_fact = form_data(alice.get(fact_url))
+    alices_fact["note"] = "Asked the vendor; no answer yet."
+    assert alice.post(fact_url, alices_fact).status_code == 302
+
+    bobs_form["vendor"] = "Bob's vendor"
+    response = bob.post(change_url(zoom), bobs_form)
+    assert response.status_code == 200
+    assert CONFLICT in response.content.decode()
+    zoom.refresh_from_db()
+    assert zoom.vendor != "Bob's vendor"
+
+
+@pytest.mark.django_db
+def test_two_admins_on_one_fact_page(seeded):
+    fact = Fact.objects.filter(state="unknown").first()
+    note_before = fact.note
+    url = f"/admin/platforms/fact/{fact.pk}/change/"
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    alices, bobs = form_data(alice.get(url)), form_data(bob.get(url))
+    alices["plan_scope"] = "paid plans only"
+    assert alice.post(url, alices).status_code == 302
+    bobs["note"] = "Bob's note"
+    response = bob.post(url, bobs)
+    assert response.status_code == 200
+    assert CONFLICT in response.content.decode()
+    assert "paid plans only" in response.content.decode()  # what changed meanwhile
+    fact.refresh_from_db()
+    assert (fact.plan_scope, fact.note) == ("paid plans only", note_before)
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_version_is_refused(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    admin, _ = staff_client("alice")
+    data = form_data(admin.get(change_url(zoom)))
+    del data["platform_version"]
+    data["summary"] = "Typed without a version"
+    response = admin.post(change_url(zoom), data)
+    assert response.status_code == 200
+    assert CONFLICT in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_claim_version_succeeds_once_per_version(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    assert Platform.claim_version(zoom.pk, zoom.version)
+    assert not Platform.claim_version(zoom.pk, zoom.version)
+    zoom.refresh_from_db()
+    assert Platform.claim_version(zoom.pk, zoom.version)
+
+
+K = 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_saves_of_one_stale_version_on_postgresql_exactly_one_wins(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under truly parallel saves need PostgreSQL (CI runs it)")
+    platform = Platform.objects.create(
+        name="Race", slug="race", vendor="Race Inc", website="https://race.example", summary="s"
+    )
+    clients = [staff_client(f"admin{i}")[0] for i in range(K)]
+    opened = [form_data(client.get(change_url(platform))) for client in clients]
+    version = platform.version
+
+    # Hold every save at the conditional UPDATE until all K passed the form's version check,
+    # so they truly race for the row rather than queue one after another.
+    at_update = threading.Barrier(K, timeout=30)
+    claim = Platform.claim_version
+
+    def racing_claim(cls, pk, expected):
+        at_update.wait()
+        return claim(pk, expected)
+
+    monkeypatch.setattr(Platform, "claim_version", classmethod(racing_claim))
+    results = [None] * K
+
+    def save(i):
+        try:
+            opened[i]["summary"] = f"summary from admin {i}"
+            response = clients[i].post(change_url(platform), opened[i])
+            results[i] = (response.status_code, CONFLICT in response.content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(K)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    winners = [i for i, result in enumerate(results) if result == (302, False)]
+    refused = [i for i, result in enumerate(results) if result == (200, True)]
+    assert len(winners) == 1, results
+    assert len(refused) == K - 1, results
+    platform.refresh_from_db()
+    assert platform.version == version + 1
+    assert platform.summary == f"summary from admin {winners[0]}"
+    assert platform.history.filter(history_type="~").count() == 1
