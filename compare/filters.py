@@ -46,7 +46,17 @@ class PlatformFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_needs(self, queryset, name, value):
-        return queryset.filter(needs_met=len(value))
+        # `needs_met` decides. The subquery only lets the database narrow the catalogue from
+        # the facts' (criterion, state, platform) index before it counts needs per platform.
+        meeting_all = (
+            Fact.objects.filter(need_condition(self.chosen_needs))
+            .order_by()
+            .values("platform_id")
+            .annotate(met=Count("pk"))
+            .filter(met=len(self.chosen_needs))
+            .values("platform_id")
+        )
+        return queryset.filter(pk__in=meeting_all, needs_met=len(value))
 
     def filter_sort(self, queryset, name, value):
         if value == "needs":
@@ -84,11 +94,14 @@ class PlatformFilter(django_filters.FilterSet):
         """How many of `results` would remain if each filterable need were added too."""
         if not self.criteria:
             return {}
+        # One fact per platform and criterion (the one_fact_per_cell constraint), so counting
+        # facts per criterion counts platforms; no ordering, so no joins.
         counts = (
             Fact.objects.filter(platform__in=results.order_by().values("pk"))
             .filter(need_condition(self.criteria))
+            .order_by()
             .values("criterion_id")
-            .annotate(platforms=Count("platform_id", distinct=True))
+            .annotate(platforms=Count("pk"))
         )
         by_id = {row["criterion_id"]: row["platforms"] for row in counts}
         return {c.slug: by_id.get(c.pk, 0) for c in self.criteria}
