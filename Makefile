@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test screenshots lint format migrations-check reset-db seed check-data install install-dev clean
+.PHONY: run serve test bench screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ check-data: install
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Figures, not pass/fail: wrk against gunicorn at 50, 500 and 5,000 platforms, written to
+# bench/results.md (about 10 minutes; needs wrk). BENCH_ARGS="--sizes 50 --seconds 3" to try.
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Retakes the README's screenshot (docs/compare.png) through the browser tests.
 screenshots: install-dev

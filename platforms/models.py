@@ -388,6 +388,11 @@ class Fact(Sourced):
                 name="fact_contested_has_reason",
             ),
         ]
+        # "Which platforms meet this need": the list filter and its facet counts read only
+        # this index (compare/filters.py).
+        indexes = [
+            models.Index(fields=["criterion", "state", "platform"], name="fact_need_lookup"),
+        ]
 
     def __str__(self):
         return f"{self.platform} · {self.criterion}"
