@@ -2,7 +2,7 @@ from django.urls import path
 
 from platforms.caching import cached_until_data_changes as cached
 
-from . import changes, exports, views
+from . import exports, views
 
 app_name = "compare"
 urlpatterns = [
@@ -15,14 +15,12 @@ urlpatterns = [
     ),
     path(
         "platforms/<slug:slug>/checklist/",
-        views.PlatformChecklistView.as_view(),
+        cached(views.PlatformChecklistView.as_view()),
         name="platform-checklist",
     ),
     path("compare/", cached(views.compare), name="compare"),
-    path("compare.csv", exports.comparison_export, {"fmt": "csv"}, name="compare-csv"),
-    path("compare.json", exports.comparison_export, {"fmt": "json"}, name="compare-json"),
-    path("platforms.csv", exports.dataset_csv, name="dataset-csv"),
+    path("compare.csv", cached(exports.comparison_export), {"fmt": "csv"}, name="compare-csv"),
+    path("compare.json", cached(exports.comparison_export), {"fmt": "json"}, name="compare-json"),
+    path("platforms.csv", cached(exports.dataset_csv), name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
-    path("changes/", changes.change_list, name="change-list"),
-    path("changes/feed/", changes.ChangeFeed(), name="change-feed"),
 ]

@@ -139,18 +139,19 @@ def test_compare_page_marks_differences_and_hides_equal_rows(client, seeded):
     assert "differs" in only
 
 
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
-        ({"p": ["zoom", "nope"]}, "No published platform"),
-        ({"p": ["zoom"]}, "at least two"),
-        ({"p": ["zoom", "webex", "vsee", "doxy-me", "theraplatform"]}, "at most four"),
-        ({"p": ["zoom", "zoom"]}, "repeated"),
-        ({"p": ["zoom", "webex"], "utm": "x"}, "does not understand"),
-        ({"p": ["zoom", "webex"], "diff": "maybe"}, "diff"),
-        ({}, "at least two"),
-    ],
-)
+# Comparisons the page refuses, and a word of the message it gives (the exports reuse these).
+BAD_COMPARISONS = [
+    ({"p": ["zoom", "nope"]}, "No published platform"),
+    ({"p": ["zoom"]}, "at least two"),
+    ({"p": ["zoom", "webex", "vsee", "doxy-me", "theraplatform"]}, "at most four"),
+    ({"p": ["zoom", "zoom"]}, "repeated"),
+    ({"p": ["zoom", "webex"], "utm": "x"}, "does not understand"),
+    ({"p": ["zoom", "webex"], "diff": "maybe"}, "diff"),
+    ({}, "at least two"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_COMPARISONS)
 def test_bad_comparisons_get_a_clear_400(client, seeded, query, message):
     response = client.get("/compare/", query)
     assert response.status_code == 400
@@ -174,6 +175,13 @@ def test_criteria_page_explains_every_criterion(client, seeded):
         "/compare/?p=zoom&p=webex&p=vsee&p=doxy-me",
         "/criteria/",
         "/platforms.json",
+        "/platforms/zoom/checklist/",
+        "/platforms.csv",
+        "/?need=baa&format=csv",
+        "/?format=json",
+        "/?need=baa&need=e2ee&need=free-plan&need=provider-2fa&need=practice-management&format=json",
+        "/compare.csv?p=zoom&p=webex&p=vsee&p=doxy-me",
+        "/compare.json?p=zoom&p=webex&p=vsee&p=doxy-me&diff=1",
     ],
 )
 def test_query_count_is_the_same_with_5_and_50_platforms(client, seeded, url):

@@ -1,0 +1,209 @@
+"""Exports agree with the page they come from, carry sources, and are safe in a spreadsheet."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from compare.exports import DATASET_COLUMNS, csv_safe
+from platforms.models import Criterion, Fact, Platform
+
+from .test_pages import BAD_COMPARISONS
+
+pytestmark = pytest.mark.django_db
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == CSV_TYPE
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def read_json(response):
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    return json.loads(response.content)
+
+
+def in_order(values):
+    return list(dict.fromkeys(values))
+
+
+def test_dataset_csv_has_every_published_cell_with_sources(client, seeded):
+    response = client.get("/platforms.csv")
+    rows = read_csv(response)
+    assert response["Content-Disposition"] == 'attachment; filename="platforms.csv"'
+    assert list(rows[0]) == DATASET_COLUMNS
+    published = list(Platform.objects.published())
+    assert len(rows) == len(published) * Criterion.objects.count()
+    by_cell = {(r["platform_slug"], r["criterion_slug"]): r for r in rows}
+    for fact in Fact.objects.published().select_related("platform", "criterion"):
+        row = by_cell[(fact.platform.slug, fact.criterion.slug)]
+        assert row["state"] == fact.state
+        assert row["plan_scope"] == csv_safe(fact.plan_scope)
+        assert row["verified_on"] == fact.verified_on.isoformat()
+        assert row["contested"] == ("yes" if fact.contested else "no")
+        for source in fact.sources.all():
+            assert f"{source.title} <{source.url}>" in row["sources"]
+
+
+def test_unpublished_platforms_are_not_exported(client, seeded):
+    Platform.objects.filter(slug="vsee").update(published=False)
+    rows = read_csv(client.get("/platforms.csv"))
+    assert "vsee" not in {r["platform_slug"] for r in rows}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['=HYPERLINK("http://evil")', "+1", "-2+3", "@SUM(A1)", "\t=1"],
+)
+def test_csv_cells_never_start_a_formula(client, seeded, value):
+    assert csv_safe(value) == "'" + value
+    fact = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
+    Fact.objects.filter(pk=fact.pk).update(note=value)
+    rows = read_csv(client.get("/platforms.csv"))
+    row = next(r for r in rows if r["platform_slug"] == "zoom" and r["criterion_slug"] == "baa")
+    assert row["note"] == "'" + value
+
+
+def test_csv_safe_leaves_ordinary_text_alone():
+    assert csv_safe("Paid plans only") == "Paid plans only"
+    assert csv_safe(None) == ""
+    assert csv_safe(True) == "yes"
+
+
+def page_platforms(response):
+    context = response.context
+    return list(context["object_list"]) or list(context["closest"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "need=baa",
+        "need=baa&need=waiting-room&sort=needs",
+        "q=doxy",
+        "need=baa&need=e2ee&need=free-plan&need=provider-2fa&need=practice-management",
+    ],
+)
+def test_list_exports_match_the_list_page(client, seeded, query):
+    page = client.get(f"/?{query}")
+    assert page.status_code == 200
+    shown = page_platforms(page)
+    html = page.content.decode()
+    assert "format=csv" in html and "format=json" in html
+
+    rows = read_csv(client.get(f"/?{query}&format=csv"))
+    assert in_order(r["platform_slug"] for r in rows) == [p.slug for p in shown]
+    data = read_json(client.get(f"/?{query}&format=json"))
+    assert [p["slug"] for p in data["platforms"]] == [p.slug for p in shown]
+    assert data["matches"] == ("closest" if page.context["closest"] else "all")
+    # The states on each card are the states in both exports.
+    states = {(r["platform_slug"], r["criterion_slug"]): r["state"] for r in rows}
+    for platform in shown:
+        exported = next(p for p in data["platforms"] if p["slug"] == platform.slug)
+        assert exported["needs_met"] == getattr(platform, "needs_met", 0)
+        for fact in platform.badges:
+            assert states[(platform.slug, fact.criterion.slug)] == fact.state
+            assert exported["facts"][fact.criterion.slug]["state"] == fact.state
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("format=xml", "“format” takes csv or json"),
+        ("format=csv&format=json", "“format” takes csv or json"),
+        ("need=no-such-need&format=csv", "need"),
+        ("sort=sideways&format=json", "sort"),
+    ],
+)
+def test_bad_list_exports_get_a_clear_400(client, seeded, query, message):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert message in response.content.decode()
+
+
+def shown_rows(response):
+    """(criterion slug, [fact state or None per platform]) for every row the page shows."""
+    context = response.context
+    rows = []
+    for group in context["row_groups"]:
+        if not group["shown"]:
+            continue
+        for row in group["items"]:
+            if row["differs"] or not context["only_differences"]:
+                states = [fact.state if fact else None for fact in row["cells"]]
+                rows.append((row["criterion"].slug, states))
+    return rows
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "p=zoom&p=webex",
+        "p=zoom&p=webex&diff=1",
+        "p=vsee&p=doxy-me&p=theraplatform&p=zoom&diff=1",
+        "p=doxy-me&p=zoom&diff=0",
+    ],
+)
+def test_compare_exports_are_the_comparison_on_screen(client, seeded, query):
+    page = client.get(f"/compare/?{query}")
+    assert page.status_code == 200
+    slugs = [p.slug for p in page.context["platforms"]]
+    expected = shown_rows(page)
+    html = page.content.decode()
+    assert f'href="/compare.csv?{query.replace("&", "&amp;")}"' in html
+    assert f'href="/compare.json?{query.replace("&", "&amp;")}"' in html
+
+    response = client.get(f"/compare.csv?{query}")
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="compare-{"-".join(slugs)}.csv"'
+    )
+    rows = read_csv(response)
+    names = [p.name for p in page.context["platforms"]]
+    assert [c for c in rows[0] if c.endswith(": state")] == [f"{n}: state" for n in names]
+    csv_rows = [
+        (
+            r["criterion_slug"],
+            [r[f"{n}: state"] for n in names],
+        )
+        for r in rows
+    ]
+    assert csv_rows == [(slug, [s or "unknown" for s in states]) for slug, states in expected]
+
+    data = read_json(client.get(f"/compare.json?{query}"))
+    assert [p["slug"] for p in data["platforms"]] == slugs
+    assert data["only_differences"] == page.context["only_differences"]
+    assert data["differing"] == page.context["differing"]
+    json_rows = [
+        (
+            row["criterion"]["slug"],
+            [row["cells"][s]["state"] if row["cells"][s] else None for s in slugs],
+        )
+        for row in data["rows"]
+    ]
+    assert json_rows == expected
+    for platform, exported in zip(page.context["platforms"], data["platforms"], strict=True):
+        assert [p["connection"] for p in exported["encryption_paths"]] == [
+            p.connection for p in platform.encryption_paths.all()
+        ]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_COMPARISONS)
+@pytest.mark.parametrize("url", ["/compare.csv", "/compare.json"])
+def test_bad_compare_exports_get_the_pages_400(client, seeded, url, query, message):
+    page = client.get("/compare/", query)
+    response = client.get(url, query)
+    assert page.status_code == response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert message in text
+    for error in page.context["errors"]:
+        assert str(error) in text
