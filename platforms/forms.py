@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .history import platform_changes_since
@@ -38,11 +39,21 @@ class FactForm(forms.ModelForm):
 
 
 def describe_change(change):
-    when = date_format(timezone.localtime(change["when"]), "DATETIME_FORMAT")
-    who = change["who"] or _("someone")
-    fields = "; ".join(f"{f['field']}: {f['old']} → {f['new']}" for f in change["fields"])
-    text = f"{when}, {who}: {change['kind']} {change['object']}"
-    return f"{text} ({fields})" if fields else text
+    """One line of the lost-update message. The field values arrive escaped (see
+    platforms.history), so they are joined as HTML and not escaped twice."""
+    text = format_html(
+        "{}, {}: {} {}",
+        date_format(timezone.localtime(change["when"]), "DATETIME_FORMAT"),
+        change["who"] or _("someone"),
+        change["kind"],
+        change["object"],
+    )
+    if not change["fields"]:
+        return text
+    fields = format_html_join(
+        "; ", "{}: {} → {}", ((f["field"], f["old"], f["new"]) for f in change["fields"])
+    )
+    return format_html("{} ({})", text, fields)
 
 
 class PlatformVersionForm(forms.ModelForm):
