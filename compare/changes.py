@@ -12,6 +12,7 @@ from django.db.models.functions import Lag
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -171,12 +172,16 @@ class ChangeFeed(Feed):
         return change.summary
 
     def item_description(self, change):
-        return _("%(criterion)s on %(platform)s changed from “%(old)s” to “%(new)s”.") % {
-            "criterion": change.criterion.label,
-            "platform": change.platform.name,
-            "old": change.old,
-            "new": change.new,
-        }
+        # Atom's <summary type="html"> is HTML to the feed reader: escape the plain text.
+        return escape(
+            _("%(criterion)s on %(platform)s changed from “%(old)s” to “%(new)s”.")
+            % {
+                "criterion": change.criterion.label,
+                "platform": change.platform.name,
+                "old": change.old,
+                "new": change.new,
+            }
+        )
 
     def item_link(self, change):
         return reverse("compare:platform-detail", kwargs={"slug": change.platform.slug}) + (
