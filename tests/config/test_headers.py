@@ -15,7 +15,7 @@ from django.utils.cache import get_max_age
 
 from config.middleware import HeadWithoutBodyMiddleware
 from tests.config.observatory import Scan, grade, score
-from tests.config.site import apply_prod_settings, comparison_query, public_urls
+from tests.config.site import REPO, apply_prod_settings, comparison_query, public_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,31 @@ def test_head_answers_with_the_headers_of_get_and_no_body(rf):
     assert response.content == b""
     assert response.headers["Content-Length"] == "12"
     assert middleware(rf.get("/criteria/")).content == b"twelve bytes"
+
+
+INLINE_CODE = {
+    "an inline <script>": re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*application/json)", re.I),
+    "a <style> block": re.compile(r"<style\b", re.I),
+    "a style= attribute": re.compile(r"\sstyle\s*=", re.I),
+    "an on*= handler": re.compile(r"\son[a-z]+\s*=", re.I),
+    "hx-on": re.compile(r"\b(?:data-)?hx-on", re.I),
+    "a javascript: URL": re.compile(r"javascript:", re.I),
+}
+
+
+def project_templates():
+    roots = [REPO / "templates", *(REPO / app / "templates" for app in ("platforms", "compare"))]
+    return [path for root in roots if root.exists() for path in root.rglob("*.html")]
+
+
+def test_no_template_needs_what_the_csp_forbids():
+    # The CSP blocks these in the browser; finding them here names the template at once.
+    templates = project_templates()
+    assert len(templates) > 5
+    found = [
+        f"{path.relative_to(REPO)}: {what}"
+        for path in templates
+        for what, pattern in INLINE_CODE.items()
+        if pattern.search(path.read_text())
+    ]
+    assert found == []
