@@ -238,7 +238,9 @@ def fact_action(section, fact, criterion, platform_name):
         if state == State.ON_BY_DEFAULT:
             return _("On by default on %(p)s: turn it off in the settings.") % {"p": platform_name}
         if state == State.YES:
-            lead = _("%(p)s has it and it cannot be switched off. Mitigate:")
+            lead = _(
+                "%(p)s has it, and it is not known to be a setting you can turn off. Mitigate:"
+            )
         else:
             lead = _("%(p)s does not offer it. Mitigate:")
         mitigation = MITIGATIONS.get(criterion.slug, FALLBACK_MITIGATION)
