@@ -39,7 +39,7 @@ def test_dump_flush_load_gives_the_same_dataset(client, tmp_path):
     call_command("seed", verbosity=0)
     admin, user = staff_client("keeper")
     # An admin's work: a verified fact (so the dump holds a user reference) and a deleted one.
-    fact = Fact.objects.filter(sources__isnull=False).first()
+    fact = Fact.objects.filter(sources__isnull=False).select_related("platform", "criterion")[0]
     url = f"/admin/platforms/fact/{fact.pk}/change/"
     data = form_data(admin.get(url))
     data["note"] = "Checked again against the vendor page."
@@ -66,6 +66,6 @@ def test_dump_flush_load_gives_the_same_dataset(client, tmp_path):
     call_command("loaddata", str(backup), verbosity=0)
 
     assert published_dataset(client) == before
-    restored = Fact.objects.get(platform__slug=fact.platform.slug, criterion=fact.criterion)
+    restored = Fact.objects.get_by_natural_key(fact.platform.slug, fact.criterion.slug)
     assert restored.verified_by.username == user.username
     assert restored.note == "Checked again against the vendor page."
