@@ -230,6 +230,16 @@ def wrk(base, path, headers, connections, seconds, timeout):
     return figures
 
 
+def median_round(rounds):
+    """The round with the median requests/s, with errors summed over all rounds."""
+    ranked = sorted(rounds, key=lambda r: r["rps"])
+    median = dict(ranked[len(ranked) // 2])
+    for field in ("non2xx", "connect", "read", "write", "timeout", "socket_errors"):
+        median[field] = sum(r[field] for r in rounds)
+    median["rounds"] = len(rounds)
+    return median
+
+
 def static_weights(base, headers):
     """Bytes of each stylesheet and script the list page links, per Accept-Encoding."""
     _, _, body = fetch(base + "/", headers)
@@ -319,17 +329,28 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
             rounds = 1 if inprocess[key]["miss_ms"] > 1000 else 3 * len(server.worker_pids())
             for _ in range(rounds):
                 fetch(server.base + path, {**proxy_headers, **headers})
-        for key, label, path, headers in URLS:
-            log(f"   wrk {args.connections} connections, {args.seconds} s: {label}")
-            figures = wrk(
-                server.base,
-                path,
-                {**proxy_headers, **headers},
-                args.connections,
-                args.seconds,
-                args.timeout,
+        # Rounds through all URLs rather than one long run each, so that a burst of other
+        # work on the machine hits every URL alike; each URL reports its median round.
+        seconds = max(1, round(args.seconds / args.rounds))
+        rounds = {key: [] for key, *_ in URLS}
+        for number in range(1, args.rounds + 1):
+            log(
+                f"   round {number}/{args.rounds}: "
+                f"wrk, {args.connections} connections, {seconds} s per URL"
             )
-            results["urls"][key] = {**figures, **inprocess[key]}
+            for key, _, path, headers in URLS:
+                rounds[key].append(
+                    wrk(
+                        server.base,
+                        path,
+                        {**proxy_headers, **headers},
+                        args.connections,
+                        seconds,
+                        args.timeout,
+                    )
+                )
+        for key, *_ in URLS:
+            results["urls"][key] = {**median_round(rounds[key]), **inprocess[key]}
         if "static" in extras:
             results["static"] = static_weights(server.base, proxy_headers)
         if "browser" in extras:
@@ -493,7 +514,9 @@ def report(results, info, args):
             "",
         ]
     out += [
-        'req/s, p50 and p99 come from wrk against gunicorn; "× baseline" divides by '
+        "req/s, p50 and p99 come from wrk against gunicorn, from the median of "
+        f"{args.rounds} rounds through all URLs ({args.seconds} s per URL in all; non-2xx "
+        'and socket errors are summed over the rounds); "× baseline" divides by '
         "`/healthz` in the same run. SQL queries and *uncached ms* come from Django's test "
         "client in one process on the same database: queries when the page cache misses "
         "(cleared first; the first request after an edit) and, in brackets, when it hits; "
@@ -531,8 +554,10 @@ def report(results, info, args):
             f"{load['socket_errors']} socket errors** (connect {load['connect']}, read "
             f"{load['read']}, write {load['write']}, timeout {load['timeout']}).",
             "",
-            f"Peak resident memory of the {load['workers']} gunicorn workers (sampled every "
-            f"100 ms from /proc): {', '.join(f'{m} MiB' for m in load['worker_peak_mib'])}; "
+            f"Peak resident memory of the {load['workers']} gunicorn worker processes (sampled "
+            f"every 100 ms from /proc; gunicorn.conf.py replaces a worker after about 2,000 "
+            f"requests, so there can be more processes than workers at a time): "
+            f"{', '.join(f'{m} MiB' for m in load['worker_peak_mib'])}; "
             f"all workers together at most {load['workers_peak_total_mib']} MiB.",
             "",
         ]
@@ -545,7 +570,8 @@ def report(results, info, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,500,5000")
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per URL")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk time per URL in all")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds the time is split into")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--timeout", type=int, default=10, help="wrk's per-request timeout (s)")
     parser.add_argument("--load-seconds", type=int, default=60)
