@@ -2,7 +2,7 @@ from django.urls import path
 
 from platforms.caching import cached_until_data_changes as cached
 
-from . import exports, views
+from . import changes, exports, views
 
 app_name = "compare"
 urlpatterns = [
@@ -23,4 +23,6 @@ urlpatterns = [
     path("compare.json", cached(exports.comparison_export), {"fmt": "json"}, name="compare-json"),
     path("platforms.csv", cached(exports.dataset_csv), name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
+    path("changes/", changes.change_list, name="change-list"),
+    path("changes/feed/", changes.ChangeFeed(), name="change-feed"),
 ]
