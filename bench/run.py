@@ -301,6 +301,11 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
 
     server = Server(env, workdir)
     results = {"size": size, "populated": populated, "urls": {}}
+
+    def measure(path, headers, seconds, connections=args.connections):
+        headers = {**proxy_headers, **headers}
+        return wrk(server.base, path, headers, connections, seconds, args.timeout)
+
     try:
         server.wait_ready(proxy_headers)
         if "load" in extras:  # first, so the workers' memory is the list page's alone
@@ -308,14 +313,7 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
             log(f"   load: {args.load_connections} connections, {args.load_seconds} s on /")
             sampler = MemorySampler(server)
             sampler.start()
-            figures = wrk(
-                server.base,
-                "/",
-                proxy_headers,
-                args.load_connections,
-                args.load_seconds,
-                args.timeout,
-            )
+            figures = measure("/", {}, args.load_seconds, args.load_connections)
             sampler.stop()
             results["load"] = {
                 **figures,
@@ -323,18 +321,17 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
                 "worker_peak_mib": [round(kib / 1024, 1) for kib in sampler.peaks.values()],
                 "workers_peak_total_mib": round(sampler.peak_total / 1024, 1),
             }
-        # Warm up templates, connections and each worker's page cache; a page that takes
-        # seconds to build (the whole dataset of a large catalogue) just once.
+        # A page that takes seconds to build (the whole dataset of a large catalogue) keeps
+        # every worker busy long after wrk stops: it is warmed up once and measured once,
+        # after the others, so that it cannot hold them up.
+        slow = {key for key, *_ in URLS if inprocess[key]["miss_ms"] > 1000}
+        # Warm up templates, connections and each worker's page cache.
         for key, _, path, headers in URLS:
-            rounds = 1 if inprocess[key]["miss_ms"] > 1000 else 3 * len(server.worker_pids())
-            for _ in range(rounds):
+            for _ in range(1 if key in slow else 3 * len(server.worker_pids())):
                 fetch(server.base + path, {**proxy_headers, **headers})
         # Rounds through all URLs rather than one long run each, so that a burst of other
         # work on the machine hits every URL alike; each URL reports its median round.
-        # A page that takes seconds to build keeps every worker busy long after wrk stops:
-        # it is measured once, after the rounds, so it cannot hold up the other URLs.
         seconds = max(1, round(args.seconds / args.rounds))
-        slow = {key for key, *_ in URLS if inprocess[key]["miss_ms"] > 1000}
         rounds = {key: [] for key, *_ in URLS}
         for number in range(1, args.rounds + 1):
             log(
@@ -342,33 +339,12 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
                 f"wrk, {args.connections} connections, {seconds} s per URL"
             )
             for key, _, path, headers in URLS:
-                if key in slow and number > 1:
-                    continue
-                if key in slow:
-                    log(f"   (after the rounds: {path}, {args.seconds} s)")
-                    continue
-                rounds[key].append(
-                    wrk(
-                        server.base,
-                        path,
-                        {**proxy_headers, **headers},
-                        args.connections,
-                        seconds,
-                        args.timeout,
-                    )
-                )
+                if key not in slow:
+                    rounds[key].append(measure(path, headers, seconds))
         for key, _, path, headers in URLS:
             if key in slow:
-                rounds[key].append(
-                    wrk(
-                        server.base,
-                        path,
-                        {**proxy_headers, **headers},
-                        args.connections,
-                        args.seconds,
-                        args.timeout,
-                    )
-                )
+                log(f"   after the rounds: {path}, {args.seconds} s")
+                rounds[key].append(measure(path, headers, args.seconds))
             results["urls"][key] = {**median_round(rounds[key]), **inprocess[key]}
         if "static" in extras:
             results["static"] = static_weights(server.base, proxy_headers)
