@@ -9,6 +9,7 @@ import re
 import runpy
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -22,6 +23,9 @@ PROD_ENV = {
     "SECRET_KEY": "prod-like-test-key-9f8e7d6c5b4a39281706f5e4d3c2b1a0-not-used-elsewhere",
     "ALLOWED_HOSTS": "testserver",
     "DATABASE_URL": "sqlite:////nonexistent/never-opened.sqlite3",
+    # An empty folder as collectstatic's output: a fresh checkout has no staticfiles/ yet, and
+    # whitenoise would warn about the missing folder on stderr.
+    "STATIC_ROOT": tempfile.mkdtemp(prefix="teletherapy-static-"),
 }
 # Settings the test run keeps its own values for: its database, its key, its static files.
 KEPT_FROM_TEST = {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASES", "STORAGES", "LOGGING"}
