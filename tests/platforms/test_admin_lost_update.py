@@ -116,10 +116,10 @@ def test_claim_version_succeeds_once_per_version(seeded):
 K = 8
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_parallel_saves_of_one_stale_version_on_postgresql_exactly_one_wins(monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under truly parallel saves need PostgreSQL (CI runs it)")
+    assert connection.vendor == "postgresql"
     platform = Platform.objects.create(
         name="Race", slug="race", vendor="Race Inc", website="https://race.example", summary="s"
     )
