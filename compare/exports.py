@@ -10,18 +10,11 @@ import io
 import json
 
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from platforms.dataset import (
-    SCHEMA_VERSION,
-    build_dataset,
-    criterion_data,
-    fact_data,
-    path_data,
-)
+from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
 
 from .views import PlatformListView, comparison_rows, load_comparison
@@ -179,6 +172,9 @@ def platform_list(request, *args, **kwargs):
 
 
 def comparison_data(platforms, rows, only_differences):
+    """The comparison in the dataset's own shapes (platforms/dataset.py), row by row."""
+    dataset = dataset_of(platforms)
+    criteria = {c["slug"]: c for c in dataset["criteria"]}
     # In the page's order: by group, then by the criterion's place in it.
     shown = sorted(
         (row for row in rows if row["differs"] or not only_differences),
@@ -186,27 +182,20 @@ def comparison_data(platforms, rows, only_differences):
     )
     return {
         "schema": SCHEMA_VERSION,
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "generated_at": dataset["generated_at"],
         "only_differences": only_differences,
         "row_count": len(rows),
         "differing": sum(row["differs"] for row in rows),
         "platforms": [
-            {
-                "slug": p.slug,
-                "name": p.name,
-                "vendor": p.vendor,
-                "website": p.website,
-                "encryption_paths": [path_data(path) for path in p.encryption_paths.all()],
-            }
-            for p in platforms
+            {key: p[key] for key in ("slug", "name", "vendor", "website", "encryption_paths")}
+            for p in dataset["platforms"]
         ],
         "rows": [
             {
-                "criterion": criterion_data(row["criterion"]),
+                "criterion": criteria[row["criterion"].slug],
                 "differs": row["differs"],
                 "cells": {
-                    p.slug: fact_data(fact) if fact else None
-                    for p, fact in zip(platforms, row["cells"], strict=True)
+                    p["slug"]: p["facts"].get(row["criterion"].slug) for p in dataset["platforms"]
                 },
             }
             for row in shown

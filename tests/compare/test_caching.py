@@ -1,6 +1,8 @@
 """Pages are served from the cache until the platform data, the URL or the date changes."""
 
 import datetime
+import gzip
+import json
 
 import pytest
 from django.db import connection
@@ -129,3 +131,50 @@ def test_a_cached_page_still_answers_a_conditional_get(client, seeded):
 def test_posts_are_never_served_from_the_cache(client, seeded):
     get(client, "/")
     assert client.post("/").status_code == 405
+
+
+@pytest.fixture
+def compress_above(monkeypatch):
+    """The seed dataset is ~100 kB: make it count as big enough to keep compressed."""
+    monkeypatch.setattr(caching, "COMPRESS_ABOVE", 10_000)
+
+
+def test_a_big_body_is_kept_and_sent_compressed(client, seeded, compress_above):
+    first, _ = get(client, "/platforms.json", **{"Accept-Encoding": "gzip, deflate, br"})
+    again, queries = get(client, "/platforms.json", **{"Accept-Encoding": "gzip"})
+    assert queries == 1
+    for response in (first, again):
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert response["Content-Type"] == "application/json"
+        data = json.loads(gzip.decompress(response.content))
+        assert {p["slug"] for p in data["platforms"]} == set(
+            Platform.objects.published().values_list("slug", flat=True)
+        )
+
+
+def test_a_client_without_gzip_gets_the_big_body_plain(client, seeded, compress_above):
+    get(client, "/platforms.json", **{"Accept-Encoding": "gzip"})
+    response, queries = get(client, "/platforms.json")
+    assert queries == 1  # the compressed copy, decompressed
+    assert not response.has_header("Content-Encoding")
+    assert "Accept-Encoding" in response["Vary"]
+    assert response.json()["schema"] == 1
+
+
+def test_pages_under_the_threshold_are_sent_as_rendered(client, seeded):
+    for _ in range(2):
+        response, _ = get(client, "/platforms/zoom/", **{"Accept-Encoding": "gzip"})
+        assert not response.has_header("Content-Encoding")
+        assert "Zoom" in response.content.decode()
+
+
+def test_a_body_too_big_even_compressed_is_rebuilt_each_time(
+    client, seeded, compress_above, monkeypatch
+):
+    monkeypatch.setattr(caching, "MAX_CACHED_BYTES", 1_000)
+    get(client, "/platforms.json", **{"Accept-Encoding": "gzip"})
+    response, queries = get(client, "/platforms.json", **{"Accept-Encoding": "gzip"})
+    assert queries > 1
+    assert response["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(response.content))["schema"] == 1

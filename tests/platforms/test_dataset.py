@@ -95,3 +95,41 @@ def test_dataset_query_count_does_not_grow_with_platforms(
 
 def test_dataset_refuses_post(client, seeded):
     assert client.post("/platforms.json").status_code == 405
+
+
+def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
+    data = {p["slug"]: p for p in client.get("/platforms.json").json()["platforms"]}
+
+    def expected(item):
+        return [
+            {
+                "url": s.url,
+                "title": s.title,
+                "publisher": s.publisher,
+                "published_on": s.published_on.isoformat() if s.published_on else None,
+                "third_party": s.third_party,
+            }
+            for s in item.sources.order_by("publisher", "title")
+        ]
+
+    checked = 0
+    for platform in Platform.objects.published():
+        entry = data[platform.slug]
+        for fact in platform.facts.select_related("criterion"):
+            assert entry["facts"][fact.criterion.slug]["sources"] == expected(fact)
+            checked += fact.sources.count() > 1
+        paths = {p["connection"]: p for p in entry["encryption_paths"]}
+        for path in platform.encryption_paths.all():
+            assert paths[path.connection]["sources"] == expected(path)
+            assert paths[path.connection]["decrypted_at"] == path.decrypted_at
+        incidents = {i["title"]: i for i in entry["incidents"]}
+        for incident in platform.incidents.all():
+            assert incidents[incident.title]["sources"] == expected(incident)
+            assert incidents[incident.title]["cves"] == incident.cve_list
+    assert checked  # the seed data has facts with several sources, so order was tested
+
+
+def test_the_dataset_is_compact_json(client, seeded):
+    body = client.get("/platforms.json").content.decode()
+    assert "\n" not in body
+    assert "Doxy.me" in body  # not \\u-escaped
