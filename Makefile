@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test bench screenshots lint format migrations-check reset-db seed check-data install install-dev clean
+.PHONY: run serve test bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,22 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Figures, not pass/fail: wrk against gunicorn at 50, 500 and 5,000 platforms, written to
-# bench/results.md (about 10 minutes; needs wrk). BENCH_ARGS="--sizes 50 --seconds 3" to try.
-bench: install-dev
+# bench/results.md (about 10 minutes). BENCH_ARGS="--sizes 50 --seconds 3" to try.
+bench: install-dev bench-tools
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# wrk, and Chromium for the first-load figure, are Debian packages: installed when missing
+# if this is root on Debian (as in .ci/run), else the command to run is printed.
+bench-tools:
+	@if ! command -v wrk >/dev/null || [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing wrk and chromium"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends wrk chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "make bench needs wrk and chromium: sudo apt-get install wrk chromium"; exit 1; \
+	  fi; \
+	fi
 
 # Retakes the README's screenshot (docs/compare.png) through the browser tests.
 screenshots: install-dev

@@ -637,7 +637,8 @@ def main():
     print(text)
     if not args.no_write:
         args.out.write_text(text)
-        log(f"== written to {args.out.relative_to(ROOT)}")
+        shown = args.out.resolve()
+        log(f"== written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
 
 if __name__ == "__main__":
