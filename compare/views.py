@@ -17,7 +17,10 @@ from .presentation import Footnotes, grouped_by_criterion_group
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
 MIN_COMPARE, MAX_COMPARE = 2, 4
-COMPARE_PARAMS = {"p", "diff"}
+COMPARE_PARAMS = {"p", "diff", "find"}
+# The "add a platform" choices list at most this many; beyond it a search narrows them.
+ADD_CHOICES = 60
+MAX_FIND_LENGTH = 100
 
 
 class HtmxPartialMixin:
@@ -261,18 +264,30 @@ def comparison_rows(platforms):
     return rows
 
 
+def addable_platforms(known, find):
+    """Published platforms not yet compared, matching `find` when given: the first
+    ADD_CHOICES of them by name, and how many there are in all."""
+    queryset = Platform.objects.published().exclude(pk__in=[p.pk for p in known])
+    if find:
+        queryset = queryset.search(find)
+    return list(queryset.only("slug", "name")[:ADD_CHOICES]), queryset.count()
+
+
 def compare(request):
     known, errors = load_comparison(request.GET)
     diff = [("diff", "1")] if request.GET.get("diff") == "1" else []
     for platform in known:
         others = [("p", other.slug) for other in known if other != platform]
         platform.without_query = urlencode(others + diff)
+    find = request.GET.get("find", "").strip()[:MAX_FIND_LENGTH]
     context = {
         "platforms": known,
-        "addable": Platform.objects.published().exclude(slug__in=[p.slug for p in known]),
+        "find": find,
         "only_differences": request.GET.get("diff") == "1",
         "max_compare": MAX_COMPARE,
     }
+    if errors or len(known) < MAX_COMPARE:
+        context["addable"], context["addable_total"] = addable_platforms(known, find)
     if errors:
         context["errors"] = errors
         response = render(request, "compare/compare_error.html", context, status=400)

@@ -1,7 +1,10 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compare import views
 from platforms.models import Criterion, Fact, Platform, State
 from platforms.synthetic import create_synthetic_platforms
 
@@ -148,6 +151,7 @@ BAD_COMPARISONS = [
     ({"p": ["zoom", "webex"], "utm": "x"}, "does not understand"),
     ({"p": ["zoom", "webex"], "diff": "maybe"}, "diff"),
     ({}, "at least two"),
+    ({"p": ["zoom", "webex"], "find": "x", "fnd": "y"}, "fnd"),
 ]
 
 
@@ -173,6 +177,8 @@ def test_criteria_page_explains_every_criterion(client, seeded):
         "/?need=baa&need=e2ee&need=free-plan&need=provider-2fa&need=practice-management",
         "/platforms/zoom/",
         "/compare/?p=zoom&p=webex&p=vsee&p=doxy-me",
+        "/compare/?p=zoom&p=webex",
+        "/compare/?p=zoom&p=webex&find=platform",
         "/criteria/",
         "/platforms.json",
         "/platforms/zoom/checklist/",
@@ -201,3 +207,85 @@ def test_states_are_shown_in_words_and_icons(client, seeded):
         if Fact.objects.filter(platform__slug__in=["zoom", "doxy-me"], state=state).exists():
             assert str(state.label) in html
     assert 'aria-hidden="true">?</span>' in html
+
+
+def add_choices(html):
+    """The slugs offered in the compare page's "Add a platform" select, or the error page's
+    picker (checkboxes that are not ticked)."""
+    select = re.search(r'<select name="p" id="add-platform">(.*?)</select>', html, re.S)
+    if select:
+        return re.findall(r'<option value="([^"]+)"', select[1])
+    return re.findall(r'<input type="checkbox" name="p" value="([^"]+)" id="pick-[^"]+">', html)
+
+
+def test_a_small_catalogue_lists_every_platform_to_add(client, seeded):
+    html = client.get("/compare/", {"p": ["zoom", "webex"]}).content.decode()
+    assert set(add_choices(html)) == set(
+        Platform.objects.published()
+        .exclude(slug__in=["zoom", "webex"])
+        .values_list("slug", flat=True)
+    )
+    assert 'name="find"' not in html
+
+
+@pytest.fixture
+def big_catalogue(seeded, monkeypatch):
+    monkeypatch.setattr(views, "ADD_CHOICES", 5)
+    create_synthetic_platforms(12)
+
+
+def test_a_big_catalogue_lists_a_few_and_offers_a_search(client, big_catalogue):
+    html = client.get("/compare/", {"p": ["zoom", "webex"]}).content.decode()
+    choices = add_choices(html)
+    assert len(choices) == 5
+    assert choices == sorted(choices, key=lambda slug: Platform.objects.get(slug=slug).name)
+    others = Platform.objects.published().exclude(slug__in=["zoom", "webex"]).count()
+    assert f"{others} platforms to choose from; the first 5 by name are listed" in html
+    assert '<label for="find-platform">Find a platform to add</label>' in html
+
+
+def test_finding_a_platform_narrows_the_choices_and_keeps_the_comparison(client, big_catalogue):
+    response = client.get("/compare/", {"p": ["zoom", "webex"], "diff": "1", "find": " vsee "})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert add_choices(html) == ["vsee"]
+    assert "1 platform matches “vsee”." in html
+    assert 'name="find" id="find-platform" value="vsee"' in html
+    # The find form carries the comparison and its settings along.
+    form = html[
+        html.index('class="find-platform"') : html.index(
+            "</form>", html.index('class="find-platform"')
+        )
+    ]
+    assert form.count('type="hidden" name="p"') == 2 and 'name="diff" value="1"' in form
+
+
+def test_finding_nothing_says_so_without_an_empty_select(client, big_catalogue):
+    html = client.get(
+        "/compare/", {"p": ["zoom", "webex"], "find": "no such thing"}
+    ).content.decode()
+    assert "0 platforms match “no such thing”." in html
+    assert 'id="add-platform"' not in html
+
+
+def test_the_error_page_picker_is_limited_and_searchable(client, big_catalogue):
+    response = client.get("/compare/", {"p": ["zoom"], "find": "Synthetic"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "at least two" in html
+    assert len(add_choices(html)) == 5
+    assert all(slug.startswith("synthetic-") for slug in add_choices(html))
+    assert "12 platforms match “Synthetic”; the first 5 by name are listed" in html
+
+
+def test_an_overlong_find_is_cut_not_refused(client, big_catalogue):
+    response = client.get("/compare/", {"p": ["zoom", "webex"], "find": "x" * 5000})
+    assert response.status_code == 200
+    assert "x" * 100 + "”" in response.content.decode()
+    assert "x" * 101 not in response.content.decode()
+
+
+def test_the_downloads_leave_the_search_out(client, big_catalogue):
+    html = client.get("/compare/", {"p": ["zoom", "webex"], "find": "vsee"}).content.decode()
+    assert 'href="/compare.csv?p=zoom&amp;p=webex"' in html
+    assert 'href="/compare.json?p=zoom&amp;p=webex"' in html
