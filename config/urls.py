@@ -9,3 +9,5 @@ urlpatterns = [
     path("", include("platforms.urls")),
     path("", include("compare.urls")),
 ]
+
+handler500 = "config.errors.server_error"

@@ -3,6 +3,7 @@
 from django.db import connection
 from django.urls import path
 
+from config.urls import handler500  # noqa: F401 - the site's 500 page here too
 from config.urls import urlpatterns as site_urlpatterns
 
 SECRET_DETAIL = "forced failure 5f1d: do not show this"

@@ -34,6 +34,8 @@ def test_a_server_error_shows_a_plain_page_and_nothing_else(url):
     for leak in LEAKS:
         assert leak not in html, leak
     assert response.headers["X-Request-ID"]
+    # The reference on the page is the one in the logs, to be quoted in a report.
+    assert f"<code>{response.headers['X-Request-ID']}</code>" in html
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
