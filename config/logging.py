@@ -21,6 +21,15 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class AsWarning(logging.Filter):
+    """Logs a record at WARNING: for client mistakes that Django reports as errors."""
+
+    def filter(self, record):
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class OneLineFormatter(logging.Formatter):
     """The usual format, with the line breaks of messages and tracebacks escaped as `\\n`."""
 
@@ -33,7 +42,7 @@ def logging_config(level="WARNING"):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {"request_id": {"()": RequestIdFilter}, "as_warning": {"()": AsWarning}},
         "formatters": {
             "one_line": {
                 "()": OneLineFormatter,
@@ -51,5 +60,10 @@ def logging_config(level="WARNING"):
         "root": {"handlers": ["stderr"], "level": level},
         # Django's own "django" logger only prints when DEBUG is on; let its records reach
         # the root handler instead, so a server error is logged once, in this format.
-        "loggers": {"django": {"handlers": [], "level": level, "propagate": True}},
+        # A request for a host not in ALLOWED_HOSTS is a 400 caused by the client (scanners
+        # send them all day): a warning, so it does not page anyone who alerts on errors.
+        "loggers": {
+            "django": {"handlers": [], "level": level, "propagate": True},
+            "django.security.DisallowedHost": {"filters": ["as_warning"], "propagate": True},
+        },
     }

@@ -56,6 +56,28 @@ def test_a_forged_host_header_is_a_400(client):
     assert "DisallowedHost" not in html and "ALLOWED_HOSTS" not in html
 
 
+LOG_FORGED_HOST = """
+import django
+from django.conf import settings
+django.setup()
+# No collectstatic in this process: plain static URLs for the 400 page's stylesheet link.
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+from django.test import Client
+response = Client().get("/", secure=True, headers={"Host": "evil.example"})
+print(response.status_code)
+"""
+
+
+def test_a_forged_host_is_logged_as_a_warning_not_an_error():
+    env = {**PROD_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.prod"}
+    result = run_python(LOG_FORGED_HOST, env)
+    assert result.stdout.split() == ["400"], result.stderr
+    lines = [line for line in result.stderr.splitlines() if "evil.example" in line]
+    assert len(lines) == 1, result.stderr
+    assert " WARNING " in lines[0] and "django.security.DisallowedHost" in lines[0]
+
+
 # In a fresh process with the production settings, as gunicorn runs them: a view fails and
 # Django's log goes through config/logging.py to stderr.
 LOG_ONE_ERROR = """
