@@ -86,6 +86,43 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request.history_version_id = version_id  # for get_form, below
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """On a revert page, the form shows the version's sources too.
+
+        django-simple-history fills the revert form from the old version's fields, but a
+        many-to-many field is read from the database as it is now: reverting a fact would
+        have kept today's sources under yesterday's claim. The version's own links are in
+        its m2m history (HistoricalRecords(m2m_fields=...)); they become the initial choice.
+        """
+        form = super().get_form(request, obj, change, **kwargs)
+        version_id = getattr(request, "history_version_id", None)
+        if version_id is None or request.method != "GET":
+            return form
+        record = self.model.history.filter(pk=version_id).first()
+        fields = [
+            f for f in getattr(record, "_history_m2m_fields", []) if f.name in form.base_fields
+        ]
+        if not fields:
+            return form
+        chosen = {
+            f.name: [
+                getattr(row, f"{f.m2m_reverse_field_name()}_id")
+                for row in getattr(record, f.name).all()
+            ]
+            for f in fields
+        }
+
+        class VersionForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.initial.update(chosen)
+
+        return VersionForm
+
 
 class StaleVersion(Exception):
     """Another save claimed the platform's version between the form check and our UPDATE."""

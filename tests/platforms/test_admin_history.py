@@ -80,3 +80,27 @@ def test_a_revert_form_opened_before_another_save_is_refused(seeded):
     assert "Otto&#x27;s fresh vendor name" in html
     zoom.refresh_from_db()
     assert zoom.vendor == "Otto's fresh vendor name"
+
+
+def test_reverting_a_fact_brings_back_its_sources(seeded):
+    client, _ = staff_client("hilda")
+    fact = Fact.objects.filter(sources__isnull=False).distinct().first()
+    old_sources = set(fact.sources.values_list("pk", flat=True))
+    old_version = fact.history.latest()
+    newer = Source.objects.exclude(pk__in=old_sources).first()
+    url = f"/admin/platforms/fact/{fact.pk}/change/"
+    data = form_data(client.get(url))
+    data["sources"] = [str(newer.pk)]
+    data["note"] = "Re-sourced, wrongly."
+    assert client.post(url, data).status_code == 302
+    assert set(fact.sources.values_list("pk", flat=True)) == {newer.pk}
+
+    revert_url = f"/admin/platforms/fact/{fact.pk}/history/{old_version.pk}/"
+    page = client.get(revert_url)
+    assert page.status_code == 200
+    reverted = form_data(page)
+    assert set(map(int, reverted["sources"])) == old_sources
+    assert client.post(revert_url, reverted).status_code == 302
+    fact.refresh_from_db()
+    assert set(fact.sources.values_list("pk", flat=True)) == old_sources
+    assert fact.note == old_version.note
