@@ -80,7 +80,9 @@ def cache_key(request):
         *(request.headers.get(name, "") for name in VARYING_HEADERS),
     ]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return f"page:{digest}"
+    # The prefix names the stored form (stored_form): a shared cache may still hold entries
+    # of an older release for CACHE_SECONDS after a deploy.
+    return f"page2:{digest}"
 
 
 def stored_form(response):
