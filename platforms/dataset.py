@@ -20,6 +20,7 @@ SCHEMA_VERSION = 1
 PLATFORM_FIELDS = ["slug", "name", "vendor", "website", "summary", "reviewed_on"]
 CRITERION_FIELDS = ["slug", "label", "group", "definition", "why_it_matters", "recommended"]
 PLAN_FIELDS = ["name", "free", "price_note", "baa"]
+SOURCE_FIELDS = ["url", "title", "publisher", "published_on", "third_party"]
 SOURCED_FIELDS = ["note", "verified_on", "contested", "contested_reason"]
 FACT_FIELDS = ["state", "plan_scope", *SOURCED_FIELDS]
 PATH_FIELDS = ["connection", "transport", "decrypted_at", "key_holder", *SOURCED_FIELDS]
@@ -48,11 +49,8 @@ def plain(row, fields):
 
 def source_dicts():
     """Every source by id, in the order facts list them (publisher, then title)."""
-    rows = Source.objects.order_by("publisher", "title", "pk").values(
-        "pk", "url", "title", "publisher", "published_on", "third_party"
-    )
-    fields = ["url", "title", "publisher", "published_on", "third_party"]
-    return {row["pk"]: plain(row, fields) for row in rows}
+    rows = Source.objects.order_by("publisher", "title", "pk").values("pk", *SOURCE_FIELDS)
+    return {row["pk"]: plain(row, SOURCE_FIELDS) for row in rows}
 
 
 def sources_of(model, platforms, sources):

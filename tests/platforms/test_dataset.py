@@ -130,6 +130,10 @@ def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
 
 
 def test_the_dataset_is_compact_json(client, seeded):
+    # The seed data is plain ASCII: a summary with a line break and non-ASCII text.
+    zoom = Platform.objects.get(slug="zoom")
+    zoom.summary = "Zoom für Ärzte – “Zoom for Healthcare”.\nSecond line."
+    zoom.save()
     body = client.get("/platforms.json").content.decode()
-    assert "\n" not in body
-    assert "Doxy.me" in body  # not \\u-escaped
+    assert "\n" not in body  # no indentation; the summary's break is written as \\n
+    assert "Zoom für Ärzte – “Zoom for Healthcare”.\\nSecond line." in body  # not \\u-escaped
