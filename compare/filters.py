@@ -1,107 +1,120 @@
-"""The one FilterSet behind the platform list: needs, text search and sort, all in the URL."""
+"""The one FilterSet behind the platform list: needs, evidence, text search and sort, all in
+the URL. Which plans meet the needs is decided in platforms/needs.py."""
+
+from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Count
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from platforms.models import Criterion, Fact, Platform, need_condition
+from platforms import needs as plan_needs
+from platforms.models import Criterion, Platform
+
+
+class KnownChoicesField(forms.ModelMultipleChoiceField):
+    """A multiple choice that keeps the valid values of a shared link and notes the others
+    in `ignored`, instead of throwing the whole choice away over one stale value."""
+
+    def clean(self, value):
+        values = [v for v in (value or []) if isinstance(v, str)]
+        known = {getattr(obj, self.to_field_name): obj for obj in self.queryset}
+        self.ignored = list(dict.fromkeys(v for v in values if v not in known))
+        chosen = set(values)
+        return [obj for key, obj in known.items() if key in chosen]
+
+
+class NeedFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = KnownChoicesField
 
 
 class PlatformFilter(django_filters.FilterSet):
     SORTS = [
         ("name", _("Name")),
+        ("cheapest", _("Cheapest plan that meets your needs")),
         ("needs", _("Most needs met")),
-        ("verified", _("Most recently verified")),
+        ("verified", _("Most recently checked")),
     ]
 
     q = django_filters.CharFilter(
         label=_("Search by name, vendor or summary"),
-        method="filter_search",
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    need = django_filters.MultipleChoiceFilter(
+    need = NeedFilter(
         label=_("What you need"),
-        method="filter_needs",
+        queryset=Criterion.objects.filterable(),
+        to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
     )
-    sort = django_filters.ChoiceFilter(
-        label=_("Sort by"), choices=SORTS, method="filter_sort", empty_label=None
+    vendor_only = django_filters.BooleanFilter(
+        label=_("Count only what the vendor itself states"),
+        widget=forms.CheckboxInput,
     )
+    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORTS, empty_label=None)
 
     class Meta:
         model = Platform
-        fields = ["q", "need", "sort"]
+        fields = ["q", "need", "vendor_only", "sort"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        self.criteria = list(Criterion.objects.filterable())
-        super().__init__(data, *args, **kwargs)
-        self.filters["need"].extra["choices"] = [(c.slug, c.need_label) for c in self.criteria]
-
-    # The filters run in declaration order: search narrows the catalogue, needs keep the
-    # platforms that meet all of them, and sort orders what is left.
-
-    def filter_search(self, queryset, name, value):
-        return queryset.search(value)
-
-    def filter_needs(self, queryset, name, value):
-        # `needs_met` decides. The subquery only lets the database narrow the catalogue from
-        # the facts' (criterion, state, platform) index before it counts needs per platform.
-        meeting_all = (
-            Fact.objects.filter(need_condition(self.chosen_needs))
-            .order_by()
-            .values("platform_id")
-            .annotate(met=Count("pk"))
-            .filter(met=len(self.chosen_needs))
-            .values("platform_id")
-        )
-        return queryset.filter(pk__in=meeting_all, needs_met=len(value))
-
-    def filter_sort(self, queryset, name, value):
-        if value == "needs":
-            return queryset.order_by("-needs_met", "name")
-        if value == "verified":
-            return queryset.with_last_verified().order_by("-last_verified", "name")
-        return queryset.order_by("name")
+    def filter_queryset(self, queryset):
+        """Search narrows the catalogue, the needs keep the platforms with a plan meeting all
+        of them, and the sort orders what is left."""
+        data = self.form.cleaned_data
+        if data.get("q"):
+            queryset = queryset.search(data["q"])
+        self.searched = queryset
+        needs, vendor_only = self.chosen_needs, self.only_vendor
+        queryset = plan_needs.platforms_meeting(queryset, needs, vendor_only)
+        match data.get("sort"):
+            case "needs":
+                queryset = plan_needs.with_needs_met(queryset, needs, vendor_only).order_by(
+                    "-needs_met", "name"
+                )
+            case "verified":
+                queryset = queryset.with_last_verified().order_by(
+                    F("last_verified").desc(nulls_last=True), "name"
+                )
+            case "cheapest":
+                queryset = plan_needs.with_cheapest_meeting(queryset, needs, vendor_only).order_by(
+                    F("cheapest_price").asc(nulls_last=True), "name"
+                )
+            case _:
+                queryset = queryset.order_by("name")
+        return queryset
 
     @property
     def chosen_needs(self):
-        """The Criterion objects the therapist requires (empty before validation)."""
-        chosen = set(self.form.cleaned_data.get("need") or []) if self.is_bound else set()
-        return [c for c in self.criteria if c.slug in chosen]
+        """The Criterion objects the therapist requires (empty when the form is invalid)."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        return list(self.form.cleaned_data.get("need") or [])
 
     @property
-    def qs(self):
-        if not hasattr(self, "_qs"):
-            # Annotate before filtering so the needs filter and the sort can both use it.
-            self.queryset = self.queryset.with_needs_met(self.chosen_if_valid())
-            super().qs  # noqa: B018 - fills self._qs
-        return self._qs
+    def only_vendor(self):
+        return bool(
+            self.is_bound and self.is_valid() and self.form.cleaned_data.get("vendor_only")
+        )
 
-    def chosen_if_valid(self):
-        return self.chosen_needs if self.is_valid() else []
+    @property
+    def ignored_needs(self):
+        """Values of `need` in the link that are not needs this site knows."""
+        return getattr(self.form.fields["need"], "ignored", []) if self.is_bound else []
+
+    @cached_property
+    def criteria(self):
+        """The filterable criteria, in order: the need checkboxes."""
+        return list(self.form.fields["need"].queryset)
 
     def closest_matches(self):
-        """Every platform the search allows, ranked by how many chosen needs it meets."""
-        queryset = self.queryset
-        text = self.form.cleaned_data.get("q")
-        if text:
-            queryset = queryset.search(text)
-        return queryset.filter(needs_met__gt=0).order_by("-needs_met", "name")
+        """Every platform the search allows, ranked by the most chosen needs one of its plans
+        meets."""
+        return (
+            plan_needs.with_needs_met(self.searched, self.chosen_needs, self.only_vendor)
+            .filter(needs_met__gt=0)
+            .order_by("-needs_met", "name")
+        )
 
     def facet_counts(self, results):
         """How many of `results` would remain if each filterable need were added too."""
-        if not self.criteria:
-            return {}
-        # One fact per platform and criterion (the one_fact_per_cell constraint), so counting
-        # facts per criterion counts platforms; no ordering, so no joins.
-        counts = (
-            Fact.objects.filter(platform__in=results.order_by().values("pk"))
-            .filter(need_condition(self.criteria))
-            .order_by()
-            .values("criterion_id")
-            .annotate(platforms=Count("pk"))
-        )
-        by_id = {row["criterion_id"]: row["platforms"] for row in counts}
-        return {c.slug: by_id.get(c.pk, 0) for c in self.criteria}
+        return plan_needs.facet_counts(results, self.chosen_needs, self.criteria, self.only_vendor)

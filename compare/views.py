@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
-from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform, Source
+from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform, Source  # noqa
 
 from .checklist import build_checklist
 from .diagrams import diagram as encryption_diagram

@@ -1,20 +1,31 @@
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import FactAdminForm, FactForm, PlatformVersionForm
+from .forms import (
+    CitationForm,
+    CitationFormSet,
+    FactAdminForm,
+    FactForm,
+    PlanStateFormSet,
+    PlatformVersionForm,
+)
 from .history import ReadableChanges
 from .models import (
+    Citation,
     Criterion,
     EncryptionPath,
     Fact,
     Incident,
     Plan,
     Platform,
+    PlanState,
     Source,
     State,
     stale_cutoff,
@@ -53,27 +64,33 @@ class SourcingFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("unsourced", _("No source")),
-            ("sourced", _("Has a source")),
-            ("unsourced-claim", _("Claims something without a source")),
+            ("unsourced", _("No quoted source")),
+            ("sourced", _("Has a quoted source")),
+            ("unsourced-claim", _("Claims something without a quoted source")),
             ("unknown", _("State unknown")),
-            ("needs-work", _("No source or state unknown")),
+            ("needs-work", _("No quoted source or state unknown")),
+            ("old-evidence", _("Old evidence (newest page over two years old)")),
+            ("third-party", _("Third-party only or contested")),
         ]
 
     def queryset(self, request, queryset):
-        unsourced = models.Q(sources__isnull=True)
+        unsourced = models.Q(pk__in=Fact.objects.unsourced().values("pk"))
         unknown = models.Q(state=State.UNKNOWN)
         match self.value():
             case "unsourced":
                 return queryset.filter(unsourced)
             case "sourced":
-                return queryset.filter(sources__isnull=False).distinct()
+                return queryset.exclude(unsourced)
             case "unsourced-claim":
-                return queryset.filter(unsourced & ~unknown)
+                return queryset.filter(pk__in=Fact.objects.unsourced_claims().values("pk"))
             case "unknown":
                 return queryset.filter(unknown)
             case "needs-work":
-                return queryset.filter(unsourced | unknown).distinct()
+                return queryset.filter(unsourced | unknown)
+            case "old-evidence":
+                return queryset.filter(pk__in=Fact.objects.old_evidence().values("pk"))
+            case "third-party":
+                return queryset.filter(pk__in=Fact.objects.contested_or_third_party().values("pk"))
         return queryset
 
 
@@ -203,35 +220,106 @@ def record_verifier(request, fact_form):
 
 @admin.register(Source)
 class SourceAdmin(HistoryAdmin):
-    list_display = ["title", "publisher", "published_on", "accessed_on", "third_party"]
-    list_filter = ["third_party", "publisher"]
+    list_display = ["title", "publisher", "kind", "published_on", "accessed_on"]
+    list_filter = ["kind", "publisher"]
     search_fields = ["title", "publisher", "url"]
     formfield_overrides = HTTPS_URLS
     date_hierarchy = "accessed_on"
 
 
+class CitationInline(admin.TabularInline):
+    """A fact's (or plan's) citations: the source, the quoted sentence and when it was seen."""
+
+    model = Citation
+    form = CitationForm
+    formset = CitationFormSet
+    extra = 1
+    autocomplete_fields = ["source"]
+    fields = ["source", "quote", "seen_on"]
+
+
+class FactCitationInline(CitationInline):
+    fk_name = "fact"
+
+
+class PlanCitationInline(CitationInline):
+    fk_name = "plan"
+    extra = 0
+
+
+class PlanStateInline(admin.TabularInline):
+    """Where a plan differs from the fact's platform-wide state."""
+
+    model = PlanState
+    formset = PlanStateFormSet
+    extra = 0
+    fields = ["plan", "state", "detail"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "plan":
+            fact_id = request.resolver_match.kwargs.get("object_id")
+            platform = Fact.objects.filter(pk=fact_id).values("platform_id")
+            kwargs["queryset"] = Plan.objects.filter(platform__in=platform)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class PlanInline(admin.TabularInline):
     model = Plan
     extra = 0
-    autocomplete_fields = ["sources"]
+    fields = [
+        "name",
+        "slug",
+        "free",
+        "price_amount",
+        "price_currency",
+        "price_period",
+        "order",
+        "note",
+    ]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 class FactInline(admin.StackedInline):
     model = Fact
     form = FactForm
     extra = 0
-    autocomplete_fields = ["sources"]
     fields = [
         ("criterion", "state", "verified_on"),
-        "plan_scope",
+        ("plan_scope", "detail"),
         "note",
-        "sources",
+        "evidence",
         ("contested", "contested_reason"),
     ]
+    readonly_fields = ["evidence"]
     ordering = ["criterion__order"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("criterion")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("criterion")
+            .prefetch_related("citations__source", "plan_states__plan")
+        )
+
+    @admin.display(description=_("citations and plans"))
+    def evidence(self, fact):
+        """Citations and per-plan states are edited on the fact's own page."""
+        if fact.pk is None:
+            return _("Save first, then add citations on the fact's own page.")
+        url = reverse("admin:platforms_fact_change", args=[fact.pk])
+        citations = fact.citations.all()
+        quoted = sum(1 for c in citations if c.quote.strip())
+        plans = ", ".join(
+            f"{ps.plan.name}: {ps.get_state_display()}" for ps in fact.plan_states.all()
+        )
+        return format_html(
+            '{} · {} · <a href="{}">{}</a>',
+            ngettext("%(n)d citation", "%(n)d citations", len(citations)) % {"n": len(citations)},
+            ngettext("%(n)d with a quote", "%(n)d with quotes", quoted) % {"n": quoted}
+            + (f" · {plans}" if plans else ""),
+            url,
+            _("edit citations and per-plan states"),
+        )
 
 
 class EncryptionPathInline(admin.StackedInline):
@@ -278,11 +366,12 @@ class PlatformAdmin(NoDeleteAdmin, VersionedAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(VersionedAdmin):
-    list_display = ["name", "platform", "free", "baa", "price_note"]
-    list_filter = ["baa", "free", "platform"]
-    search_fields = ["name", "platform__name", "price_note"]
+    list_display = ["name", "platform", "free", "price_display", "order"]
+    list_filter = ["free", "price_period", "platform"]
+    search_fields = ["name", "platform__name", "note"]
     list_select_related = ["platform"]
-    autocomplete_fields = ["sources"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PlanCitationInline]
 
 
 @admin.register(Criterion)
@@ -306,6 +395,7 @@ class FactAdmin(VersionedAdmin):
         "verified_by",
         "contested",
     ]
+    inlines = [PlanStateInline, FactCitationInline]
     list_filter = [
         "state",
         "criterion__group",
@@ -316,7 +406,6 @@ class FactAdmin(VersionedAdmin):
     ]
     search_fields = ["platform__name", "criterion__label", "note", "plan_scope"]
     list_select_related = ["platform", "criterion", "verified_by"]
-    autocomplete_fields = ["sources"]
     readonly_fields = ["verified_by"]
     date_hierarchy = "verified_on"
     actions = ["mark_verified_today"]
@@ -333,10 +422,9 @@ class FactAdmin(VersionedAdmin):
         today = timezone.localdate()
         verified, skipped = [], []
         with transaction.atomic():
-            for fact in queryset.select_related("platform", "criterion").prefetch_related(
-                "sources"
-            ):
-                if fact.state != State.UNKNOWN and not fact.sources.all():
+            unsourced = set(queryset.unsourced_claims().values_list("pk", flat=True))
+            for fact in queryset.select_related("platform", "criterion"):
+                if fact.pk in unsourced:
                     skipped.append(fact)
                     continue
                 fact.verified_on, fact.verified_by = today, request.user
@@ -358,7 +446,7 @@ class FactAdmin(VersionedAdmin):
         if skipped:
             self.message_user(
                 request,
-                _("Not marked, because they claim something without a source: %(facts)s")
+                _("Not marked, because they claim something without a quoted source: %(facts)s")
                 % {"facts": "; ".join(str(fact) for fact in skipped)},
                 messages.WARNING,
             )

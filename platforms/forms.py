@@ -6,12 +6,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .history import platform_changes_since
-from .models import Fact, Platform, State
+from .models import Citation, Fact, Platform, State
+
+
+NEEDS_QUOTED_CITATION = _(
+    "A fact other than “Unknown” needs at least one citation with the quoted sentence that "
+    "supports it."
+)
 
 
 class FactForm(forms.ModelForm):
-    """A fact's sources live in a many-to-many field, so the rule "a fact other than unknown
-    cites a source" can only be checked here, where the chosen sources are known."""
+    """A fact edited inline on its platform's page, where its citations are not: a state
+    other than unknown needs a quoted citation already saved on the fact's own page."""
 
     class Meta:
         model = Fact
@@ -20,8 +26,8 @@ class FactForm(forms.ModelForm):
             "criterion",
             "state",
             "plan_scope",
+            "detail",
             "note",
-            "sources",
             "verified_on",
             "contested",
             "contested_reason",
@@ -30,12 +36,85 @@ class FactForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         state = cleaned.get("state")
-        if state and state != State.UNKNOWN and not cleaned.get("sources"):
-            self.add_error(
-                "sources",
-                _("Cite at least one source, or set the state to “Unknown”."),
+        if "state" in self.changed_data and state and state != State.UNKNOWN:
+            quoted = self.instance.pk and Fact.objects.filter(pk=self.instance.pk).exclude(
+                pk__in=Fact.objects.unsourced()
             )
+            if not quoted:
+                self.add_error(
+                    "state",
+                    format_html(
+                        "{} {}",
+                        NEEDS_QUOTED_CITATION,
+                        _(
+                            "Add it on the fact's own page (“edit citations”), where the "
+                            "state can be changed with it, or keep “Unknown”."
+                        ),
+                    ),
+                )
         return cleaned
+
+
+class FactPageForm(FactForm):
+    """The fact's own page: the citations inline below are checked by CitationFormSet."""
+
+    def clean(self):
+        return forms.ModelForm.clean(self)
+
+
+class CitationForm(forms.ModelForm):
+    class Meta:
+        model = Citation
+        fields = ["source", "quote", "seen_on"]
+        widgets = {"quote": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_on"].initial = timezone.localdate
+        self.fields["quote"].required = True
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    """The rule "a fact other than unknown has a quoted citation", checked where the
+    citations are edited, against the state the fact form above is saving."""
+
+    def clean(self):
+        super().clean()
+        owner = self.instance
+        if not isinstance(owner, Fact) or owner.state == State.UNKNOWN:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and (form.cleaned_data.get("quote") or "").strip()
+        ]
+        if not kept:
+            raise ValidationError(
+                format_html(
+                    "{} {}",
+                    NEEDS_QUOTED_CITATION,
+                    _("Add one below, or set the state to “Unknown”."),
+                ),
+                code="no_quoted_citation",
+            )
+
+
+class PlanStateFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        plans = [
+            form.cleaned_data.get("plan")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        repeated = {plan for plan in plans if plan is not None and plans.count(plan) > 1}
+        if repeated:
+            raise ValidationError(
+                _("Give each plan one state: %(plans)s repeated.")
+                % {"plans": ", ".join(sorted(p.name for p in repeated))}
+            )
 
 
 def describe_change(change):
@@ -119,5 +198,5 @@ def current_version(platform_pk):
     return Platform.objects.filter(pk=platform_pk).values_list("version", flat=True).first()
 
 
-class FactAdminForm(PlatformVersionForm, FactForm):
+class FactAdminForm(PlatformVersionForm, FactPageForm):
     pass

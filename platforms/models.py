@@ -6,8 +6,7 @@ comes from and how old it is.
 """
 
 import datetime
-import functools
-import operator
+import decimal
 import re
 
 from django.conf import settings
@@ -21,6 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 STALE_AFTER_DAYS = 365
+# Evidence (the newest dated page a fact cites) older than this is marked as old evidence.
+OLD_EVIDENCE_AFTER_DAYS = 730
+# A citation's quote is the sentence that supports the claim, not the page: about 300
+# characters, with room for a long sentence.
+QUOTE_MAX_LENGTH = 400
 # The change reason recorded for rows the seed command loads; the public change log leaves
 # these out, so only what editors change shows up there.
 SEED_CHANGE_REASON = "seed data loaded"
@@ -53,6 +57,10 @@ def stale_cutoff():
     return timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS)
 
 
+def old_evidence_cutoff():
+    return timezone.localdate() - datetime.timedelta(days=OLD_EVIDENCE_AFTER_DAYS)
+
+
 class SlugNaturalKeyManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -64,6 +72,12 @@ class SourceManager(models.Manager):
 
 
 class Source(models.Model):
+    class Kind(models.TextChoices):
+        VENDOR = "vendor", _("The vendor's own statement or documentation")
+        THIRD_PARTY = "third_party", _("Third party (press, reviewer, mirror)")
+        OFFICIAL = "official", _("Official or regulatory body")
+        INDEPENDENT_TEST = "test", _("Independent test")
+
     url = models.URLField(_("URL"), max_length=500, unique=True, validators=[http_url_validator])
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200)
@@ -75,8 +89,10 @@ class Source(models.Model):
         help_text=_("The date the page gives for itself; leave empty when it is undated."),
     )
     accessed_on = models.DateField(validators=[validate_not_future])
-    third_party = models.BooleanField(
-        default=False, help_text=_("Not the vendor's own page (press, review, researcher).")
+    kind = models.CharField(
+        max_length=12,
+        choices=Kind.choices,
+        help_text=_("Who is speaking: only the vendor's own pages make a claim vendor-stated."),
     )
 
     objects = SourceManager()
@@ -84,26 +100,22 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["publisher", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["vendor", "third_party", "official", "test"]),
+                name="source_kind_valid",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.publisher})"
 
+    @property
+    def third_party(self):
+        return self.kind != self.Kind.VENDOR
+
     def natural_key(self):
         return (self.url,)
-
-
-def need_condition(criteria, prefix=""):
-    """A Q that matches the facts meeting any of the given criteria's needs.
-
-    With prefix "facts__" it applies to platforms, through their facts. `criteria` is not
-    empty."""
-    return functools.reduce(
-        operator.or_,
-        (
-            Q(**{f"{prefix}criterion_id": c.pk, f"{prefix}state__in": c.need_met_by})
-            for c in criteria
-        ),
-    )
 
 
 class PlatformQuerySet(models.QuerySet):
@@ -113,14 +125,6 @@ class PlatformQuerySet(models.QuerySet):
     def search(self, text):
         return self.filter(
             Q(name__icontains=text) | Q(vendor__icontains=text) | Q(summary__icontains=text)
-        )
-
-    def with_needs_met(self, criteria):
-        """Annotate `needs_met`: how many of the given criteria each platform satisfies."""
-        if not criteria:
-            return self.annotate(needs_met=models.Value(0))
-        return self.annotate(
-            needs_met=models.Count("facts", filter=need_condition(criteria, "facts__"))
         )
 
     def with_last_verified(self):
@@ -190,38 +194,134 @@ class IncidentManager(PlatformChildManager):
     key_field = "title"
 
 
-class Availability(models.TextChoices):
-    YES = "yes", _("Yes")
-    NO = "no", _("No")
-    UNKNOWN = "unknown", _("Unknown")
+class PlanManager(PlatformChildManager):
+    key_field = "slug"
 
 
 class Plan(models.Model):
+    """A plan a practice can buy (or use free). Facts may differ per plan (PlanState)."""
+
+    class Period(models.TextChoices):
+        PROVIDER_MONTH = "provider_month", _("per provider per month")
+        USER_MONTH = "user_month", _("per user per month")
+        MONTH = "month", _("per month")
+        PROVIDER_YEAR = "provider_year", _("per provider per year")
+        USER_YEAR = "user_year", _("per user per year")
+        YEAR = "year", _("per year")
+
+    # How many of a period make a month, to rank prices billed by the year with the others.
+    MONTHS_IN = {
+        Period.PROVIDER_MONTH: 1,
+        Period.USER_MONTH: 1,
+        Period.MONTH: 1,
+        Period.PROVIDER_YEAR: 12,
+        Period.USER_YEAR: 12,
+        Period.YEAR: 12,
+    }
+
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="plans")
     name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60)
     free = models.BooleanField(default=False)
-    price_note = models.CharField(max_length=200, blank=True)
-    baa = models.CharField(
-        _("BAA offered"), max_length=8, choices=Availability.choices, default=Availability.UNKNOWN
+    price_amount = models.DecimalField(
+        _("price"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Only a price a cited page states; leave empty when it is not known."),
     )
-    sources = models.ManyToManyField(Source, blank=True, related_name="plans")
+    price_currency = models.CharField(
+        _("currency"), max_length=3, blank=True, help_text=_("ISO code, e.g. USD, CAD, EUR.")
+    )
+    price_period = models.CharField(_("billed"), max_length=16, choices=Period.choices, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Plans are listed from the lowest number, cheapest first.")
+    )
+    sources = models.ManyToManyField(
+        Source,
+        through="Citation",
+        through_fields=("plan", "source"),
+        blank=True,
+        related_name="plans",
+    )
 
-    objects = PlatformChildManager()
-    history = HistoricalRecords(m2m_fields=["sources"])
+    objects = PlanManager()
+    history = HistoricalRecords()
 
     class Meta:
-        ordering = ["platform", "-free", "name"]
+        ordering = ["platform", "order", "-free", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["platform", "name"], name="one_plan_name_per_platform")
+            models.UniqueConstraint(
+                fields=["platform", "name"], name="one_plan_name_per_platform"
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "slug"], name="one_plan_slug_per_platform"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(price_amount__isnull=True, price_currency="", price_period="")
+                    | (
+                        Q(price_amount__isnull=False, price_amount__gte=0)
+                        & ~Q(price_currency="")
+                        & ~Q(price_period="")
+                    )
+                ),
+                name="plan_price_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(free=False) | Q(price_amount__isnull=True) | Q(price_amount=0),
+                name="plan_free_costs_nothing",
+            ),
         ]
 
     def __str__(self):
         return f"{self.platform} · {self.name}"
 
     def natural_key(self):
-        return (*self.platform.natural_key(), self.name)
+        return (*self.platform.natural_key(), self.slug)
 
     natural_key.dependencies = ["platforms.platform"]
+
+    @property
+    def has_price(self):
+        return self.price_amount is not None
+
+    @property
+    def monthly_price(self):
+        """The price per month, for ranking; None when no page states one. A free plan costs
+        nothing whatever its price fields say."""
+        if self.free:
+            return decimal.Decimal(0)
+        if self.price_amount is None:
+            return None
+        return self.price_amount / self.MONTHS_IN[self.Period(self.price_period)]
+
+    @property
+    def price_display(self):
+        if self.free:
+            return _("Free")
+        if self.price_amount is None:
+            return _("Price not known")
+        amount = f"{self.price_amount:,.2f}".removesuffix(".00")
+        return f"{self.price_currency} {amount} {self.get_price_period_display()}"
+
+    def clean(self):
+        super().clean()
+        self.price_currency = self.price_currency.upper().strip()
+        has = [self.price_amount is not None, bool(self.price_currency), bool(self.price_period)]
+        if any(has) and not all(has):
+            raise ValidationError(
+                _("A price needs its amount, currency and period, or none of them."),
+                code="price_incomplete",
+            )
+        if self.price_currency and not re.fullmatch(r"[A-Z]{3}", self.price_currency):
+            raise ValidationError(
+                {"price_currency": _("Use a three-letter currency code such as USD.")}
+            )
+        if self.free and self.price_amount:
+            raise ValidationError({"price_amount": _("A free plan has no price.")})
 
 
 class State(models.TextChoices):
@@ -278,6 +378,15 @@ class Criterion(models.Model):
     )
     order = models.PositiveSmallIntegerField(default=0)
     filterable = models.BooleanField(_("offered as a filter"), default=False)
+    follows_free_plans = models.BooleanField(
+        _("answered by each plan's price"),
+        default=False,
+        help_text=_(
+            "For the free-plan question: on each recorded plan the state is “yes” when the "
+            "plan is free and “no” when it is not; the platform-wide fact says whether a free "
+            "plan exists at all."
+        ),
+    )
 
     objects = SlugNaturalKeyManager.from_queryset(CriterionQuerySet)()
     history = HistoricalRecords()
@@ -303,6 +412,21 @@ class Criterion(models.Model):
         """The fact states that satisfy a therapist who requires this criterion."""
         return sorted(NEED_MET_BY[State(self.recommended)])
 
+    def is_met_by(self, state):
+        """The one rule for "this state meets a therapist's need for this criterion"."""
+        return state in NEED_MET_BY[State(self.recommended)]
+
+    def advice_for(self, state):
+        """How a state reads against the recommendation when no need was chosen: a control
+        that exists but is off, where the site recommends it on, is one to switch on."""
+        if state == State.UNKNOWN:
+            return "unknown"
+        if self.recommended == State.ON_BY_DEFAULT and state == State.OFF_BY_DEFAULT:
+            return "switch-on"
+        if self.recommended == State.OFF_BY_DEFAULT and state == State.ON_BY_DEFAULT:
+            return "switch-off"
+        return "as-recommended" if self.is_met_by(state) else "not-recommended"
+
     @property
     def group_order(self):
         return self.GROUP_ORDER.index(self.group)
@@ -323,10 +447,37 @@ class FactManager(models.Manager):
 
 class FactQuerySet(SourcedQuerySet):
     def unsourced(self):
-        return self.filter(sources__isnull=True)
+        """Facts with no citation that quotes its page (an empty quote proves nothing)."""
+        return self.exclude(
+            models.Exists(Citation.objects.quoted().filter(fact=models.OuterRef("pk")))
+        )
+
+    def unsourced_claims(self):
+        """The one definition of "a claim without a quoted source": a known state that no
+        citation with a quote supports."""
+        return self.known().unsourced()
 
     def known(self):
         return self.exclude(state=State.UNKNOWN)
+
+    def with_evidence_from(self):
+        """Annotate `evidence_from`: the date of the newest dated page the fact cites."""
+        return self.annotate(evidence_from=models.Max("citations__source__published_on"))
+
+    def old_evidence(self):
+        """Known facts whose newest dated page is over two years old (undated pages are not
+        old, they are undated)."""
+        return self.known().with_evidence_from().filter(evidence_from__lt=old_evidence_cutoff())
+
+    def contested_or_third_party(self):
+        return self.known().filter(
+            Q(contested=True)
+            | ~models.Exists(
+                Citation.objects.quoted().filter(
+                    fact=models.OuterRef("pk"), source__kind=Source.Kind.VENDOR
+                )
+            )
+        )
 
     def published(self):
         return self.filter(platform__published=True)
@@ -362,9 +513,25 @@ class Fact(Sourced):
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="facts")
     state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
     plan_scope = models.CharField(
-        max_length=200, blank=True, help_text=_('Where it depends on the plan: "paid plans only".')
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "A word on how plans differ, for readers. The per-plan states below are what "
+            "the filters use."
+        ),
     )
-    sources = models.ManyToManyField(Source, blank=True, related_name="facts")
+    detail = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_('A figure or list the state needs, e.g. "up to 100 people", "US, EU".'),
+    )
+    sources = models.ManyToManyField(
+        Source,
+        through="Citation",
+        through_fields=("fact", "source"),
+        blank=True,
+        related_name="facts",
+    )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -376,7 +543,7 @@ class Fact(Sourced):
     )
 
     objects = FactManager.from_queryset(FactQuerySet)()
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["platform", "criterion__order"]
@@ -404,7 +571,172 @@ class Fact(Sourced):
 
     @property
     def meets_need(self):
-        return self.state in NEED_MET_BY[State(self.criterion.recommended)]
+        return self.criterion.is_met_by(self.state)
+
+    # Evidence, read from prefetched citations (Fact.objects.with_evidence() in views).
+
+    def quoted_citations(self):
+        return [c for c in self.citations.all() if c.quote.strip()]
+
+    @property
+    def strength(self):
+        """How strong the evidence is: None for unknown; "contested"; "vendor" when a
+        quoted citation is the vendor's own; else "third_party" (nobody but others say so)."""
+        return evidence_strength(self.state, self.contested, self.quoted_citations())
+
+    @property
+    def evidence_from(self):
+        """The date of the newest dated page the fact cites, or None (undated)."""
+        dates = [c.source.published_on for c in self.citations.all() if c.source.published_on]
+        return max(dates, default=None)
+
+    @property
+    def has_old_evidence(self):
+        return (
+            self.state != State.UNKNOWN
+            and self.evidence_from is not None
+            and self.evidence_from < old_evidence_cutoff()
+        )
+
+
+def evidence_strength(state, contested, quoted_citations):
+    """The one rule for a fact's evidence strength (see Fact.strength)."""
+    if state == State.UNKNOWN:
+        return None
+    if contested:
+        return "contested"
+    if any(c.source.kind == Source.Kind.VENDOR for c in quoted_citations):
+        return "vendor"
+    return "third_party"
+
+
+class PlanStateManager(models.Manager):
+    def get_by_natural_key(self, platform_slug, criterion_slug, plan_slug):
+        return self.get(
+            fact__platform__slug=platform_slug,
+            fact__criterion__slug=criterion_slug,
+            plan__slug=plan_slug,
+            plan__platform__slug=platform_slug,
+        )
+
+
+class PlanState(models.Model):
+    """A fact's state on one plan, where it differs from the fact's platform-wide state."""
+
+    State = State
+
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="plan_states")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="fact_states")
+    state = models.CharField(max_length=8, choices=State.choices)
+    detail = models.CharField(max_length=100, blank=True)
+
+    objects = PlanStateManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fact", "plan__order", "plan__name"]
+        verbose_name = _("state on a plan")
+        constraints = [
+            models.UniqueConstraint(fields=["fact", "plan"], name="one_state_per_fact_and_plan"),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="plan_state_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.fact} · {self.plan.name}"
+
+    def natural_key(self):
+        return (*self.fact.natural_key(), self.plan.slug)
+
+    natural_key.dependencies = ["platforms.fact", "platforms.plan"]
+
+    def clean(self):
+        super().clean()
+        if self.fact_id and self.plan_id and self.fact.platform_id != self.plan.platform_id:
+            raise ValidationError(
+                {"plan": _("Choose a plan of %(platform)s.") % {"platform": self.fact.platform}}
+            )
+
+
+class CitationQuerySet(models.QuerySet):
+    def quoted(self):
+        return self.exclude(quote="")
+
+
+class CitationManager(models.Manager):
+    def get_by_natural_key(self, platform_slug, owner, key, url):
+        lookup = {"fact": "fact__criterion__slug", "plan": "plan__slug"}[owner]
+        return self.get(
+            **{f"{owner}__platform__slug": platform_slug, lookup: key, "source__url": url}
+        )
+
+
+class Citation(models.Model):
+    """Why a source supports a claim: the sentence on that page and when it was seen there.
+
+    A citation belongs to one fact or one plan (its price)."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    fact = models.ForeignKey(
+        Fact, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    quote = models.TextField(
+        max_length=QUOTE_MAX_LENGTH,
+        blank=True,
+        help_text=_(
+            "The sentence on the page that supports the claim, copied word for word "
+            "(at most about 300 characters)."
+        ),
+    )
+    seen_on = models.DateField(
+        _("seen on"),
+        validators=[validate_not_future],
+        help_text=_("When the quote was read on the page."),
+    )
+
+    objects = CitationManager.from_queryset(CitationQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source__publisher", "source__title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fact__isnull=False, plan__isnull=True)
+                | Q(fact__isnull=True, plan__isnull=False),
+                name="citation_has_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["fact", "source"], name="one_citation_per_fact_source"
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "source"], name="one_citation_per_plan_source"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.owner} · {self.source}"
+
+    @property
+    def owner(self):
+        return self.fact if self.fact_id else self.plan
+
+    def natural_key(self):
+        if self.fact_id:
+            return (self.fact.platform.slug, "fact", self.fact.criterion.slug, self.source.url)
+        return (self.plan.platform.slug, "plan", self.plan.slug, self.source.url)
+
+    natural_key.dependencies = ["platforms.fact", "platforms.plan", "platforms.source"]
+
+    def clean(self):
+        super().clean()
+        self.quote = " ".join(self.quote.split())
+        if not self.quote:
+            raise ValidationError(
+                {"quote": _("Copy the sentence from the page that supports the claim.")},
+                code="no_quote",
+            )
 
 
 class EncryptionPath(Sourced):

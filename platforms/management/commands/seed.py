@@ -6,16 +6,28 @@ from django.test.utils import override_settings
 from platforms.history import record_current_state
 from platforms.models import (
     SEED_CHANGE_REASON,
+    Citation,
     Criterion,
     EncryptionPath,
     Fact,
     Incident,
     Plan,
     Platform,
+    PlanState,
     Source,
 )
 
-HISTORY_MODELS = [Source, Criterion, Platform, Plan, Fact, EncryptionPath, Incident]
+HISTORY_MODELS = [
+    Source,
+    Criterion,
+    Platform,
+    Plan,
+    Fact,
+    PlanState,
+    Citation,
+    EncryptionPath,
+    Incident,
+]
 
 SEED_FIXTURES = ["fixtures/criteria.json", "fixtures/platforms.json"]
 

@@ -1,0 +1,310 @@
+"""Which plans meet a therapist's needs: the one definition of "a plan meets a need".
+
+A fact has a platform-wide state and may differ on named plans (PlanState). A plan meets a
+need when its resolved state for that criterion is one the criterion's recommendation accepts
+(Criterion.is_met_by / need_met_by). A platform meets a set of needs when at least one of its
+plans meets them all; a platform with no recorded plans is one plan, its platform-wide facts.
+With `vendor_only`, only facts the vendor itself states (evidence strength "vendor") count.
+
+The same rule is written twice, side by side: as SQL expressions for the list's filter, sort
+and counts (any catalogue size, constant queries), and in Python for the cards, pages and
+exports, which read prefetched rows. tests/compare/test_plan_needs.py checks that the two
+agree for many random need sets.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import Citation, Fact, Plan, PlanState, Source, State
+
+# ---- Python: from prefetched rows ---------------------------------------------------------
+
+
+def resolved_state(fact, plan, overrides):
+    """The state of `fact` on `plan` (None: a platform without plans), given the fact's
+    {plan_id: PlanState}."""
+    if plan is None:
+        return fact.state
+    if fact.criterion.follows_free_plans:
+        return State.YES if plan.free else State.NO
+    override = overrides.get(plan.pk)
+    return override.state if override else fact.state
+
+
+def fact_counts(fact, vendor_only):
+    """Whether the fact's evidence is allowed to count toward a need."""
+    return not vendor_only or fact.strength == "vendor"
+
+
+@dataclass
+class PlanResult:
+    plan: Plan | None  # None: the platform, which records no plans
+    met: list = field(default_factory=list)  # criteria met
+    missed: list = field(default_factory=list)  # (criterion, state it has there)
+
+    @property
+    def meets_all(self):
+        return not self.missed
+
+
+class PlanMatrix:
+    """Each plan's resolved state for each criterion of one platform.
+
+    Needs the platform's `plans` and `facts` prefetched, facts with `criterion`,
+    `plan_states` and (for vendor_only and strength) `citations__source`."""
+
+    def __init__(self, platform, facts=None):
+        self.platform = platform
+        self.plans = list(platform.plans.all())
+        facts = platform.facts.all() if facts is None else facts
+        self.facts = {fact.criterion_id: fact for fact in facts}
+        self.overrides = {
+            fact.criterion_id: {ps.plan_id: ps for ps in fact.plan_states.all()}
+            for fact in self.facts.values()
+        }
+
+    @property
+    def units(self):
+        return self.plans or [None]
+
+    def state(self, criterion, plan):
+        fact = self.facts.get(criterion.pk)
+        if fact is None:
+            return State.UNKNOWN
+        return resolved_state(fact, plan, self.overrides[criterion.pk])
+
+    def by_plan(self, fact):
+        """{plan: state} for every recorded plan (empty for a platform without plans)."""
+        return {
+            plan: resolved_state(fact, plan, self.overrides.get(fact.criterion_id, {}))
+            for plan in self.plans
+        }
+
+    def meets(self, criterion, plan, vendor_only=False):
+        fact = self.facts.get(criterion.pk)
+        return (
+            fact is not None
+            and criterion.is_met_by(self.state(criterion, plan))
+            and fact_counts(fact, vendor_only)
+        )
+
+    def results(self, needs, vendor_only=False):
+        """Every plan with what it meets and misses, best first (fewest misses, then the
+        plan order, cheapest first)."""
+        results = []
+        for plan in self.units:
+            result = PlanResult(plan)
+            for need in needs:
+                if self.meets(need, plan, vendor_only):
+                    result.met.append(need)
+                else:
+                    result.missed.append((need, self.state(need, plan)))
+            results.append(result)
+        results.sort(key=lambda r: len(r.missed))  # stable: plan order kept within a tie
+        return results
+
+    def needs_met(self, needs, vendor_only=False):
+        """The most needs one plan meets."""
+        return max((len(r.met) for r in self.results(needs, vendor_only)), default=0)
+
+    def cheapest_meeting(self, needs, vendor_only=False):
+        """The cheapest plan that meets every need, from stated prices only; None when no
+        plan meeting them has a known price (or the platform records no plans)."""
+        priced = [
+            r.plan
+            for r in self.results(needs, vendor_only)
+            if r.meets_all and r.plan is not None and r.plan.monthly_price is not None
+        ]
+        return min(priced, key=lambda plan: plan.monthly_price, default=None)
+
+
+# ---- SQL: the same rule as expressions ----------------------------------------------------
+
+
+def vendor_stated(fact_ref):
+    """Exists: the fact is uncontested and a quoted citation is the vendor's own."""
+    return Exists(Citation.objects.quoted().filter(fact=fact_ref, source__kind=Source.Kind.VENDOR))
+
+
+def fact_meets(criterion, platform_ref, vendor_only):
+    """A queryset of the platform's fact for `criterion`, when its platform-wide state
+    meets the need (used for platforms without plans)."""
+    facts = Fact.objects.filter(
+        platform=platform_ref, criterion=criterion, state__in=criterion.need_met_by
+    )
+    if vendor_only:
+        facts = facts.filter(contested=False).filter(vendor_stated(OuterRef("pk")))
+    return facts
+
+
+def plan_state_expression(criterion):
+    """The resolved state of `criterion` on each row of a Plan queryset."""
+    if criterion.follows_free_plans:
+        return Case(When(free=True, then=Value(State.YES)), default=Value(State.NO))
+    override = PlanState.objects.filter(plan=OuterRef("pk"), fact__criterion=criterion)
+    base = Fact.objects.filter(platform=OuterRef("platform_id"), criterion=criterion)
+    return Coalesce(
+        Subquery(override.values("state")[:1]),
+        Subquery(base.values("state")[:1]),
+        Value(State.UNKNOWN),
+    )
+
+
+class PlanNeeds:
+    """SQL conditions for a set of criteria on plans and on platforms without plans.
+
+    `plans()` is a Plan queryset with one boolean condition per criterion available as
+    `self.plan_q(criterion)`; `platform_q(criterion)` is the condition for a platform that
+    records no plans."""
+
+    def __init__(self, criteria, vendor_only=False):
+        self.criteria = list(criteria)
+        self.vendor_only = vendor_only
+
+    def alias(self, criterion):
+        return f"state_{criterion.pk}"
+
+    def vendor_alias(self, criterion):
+        return f"vendor_{criterion.pk}"
+
+    def plans(self, queryset=None):
+        queryset = Plan.objects.all() if queryset is None else queryset
+        aliases = {self.alias(c): plan_state_expression(c) for c in self.criteria}
+        if self.vendor_only:
+            for c in self.criteria:
+                aliases[self.vendor_alias(c)] = Exists(
+                    fact_meets_any_state(c, OuterRef("platform_id"))
+                )
+        return queryset.alias(**aliases)
+
+    def plan_q(self, criterion):
+        q = Q(**{f"{self.alias(criterion)}__in": criterion.need_met_by})
+        if self.vendor_only:
+            q &= Q(**{self.vendor_alias(criterion): True})
+        return q
+
+    def plan_q_all(self, criteria=None):
+        q = Q()
+        for criterion in self.criteria if criteria is None else criteria:
+            q &= self.plan_q(criterion)
+        return q
+
+    def platform_q(self, criterion, platform_ref=None):
+        ref = OuterRef("pk") if platform_ref is None else platform_ref
+        return Q(Exists(fact_meets(criterion, ref, self.vendor_only)))
+
+    def platform_q_all(self, criteria=None):
+        q = Q()
+        for criterion in self.criteria if criteria is None else criteria:
+            q &= self.platform_q(criterion)
+        return q
+
+
+def fact_meets_any_state(criterion, platform_ref):
+    """The platform's vendor-stated, uncontested fact for `criterion` (any state): with
+    vendor_only, a plan's state counts only when its fact's evidence is the vendor's."""
+    return (
+        Fact.objects.filter(platform=platform_ref, criterion=criterion, contested=False)
+        .filter(vendor_stated(OuterRef("pk")))
+        .exclude(state=State.UNKNOWN)
+    )
+
+
+def without_plans():
+    return ~Exists(Plan.objects.filter(platform=OuterRef("pk")))
+
+
+def with_plans():
+    return Exists(Plan.objects.filter(platform=OuterRef("pk")))
+
+
+def platforms_meeting(platforms, needs, vendor_only=False):
+    """The platforms of `platforms` with a plan (or, without plans, facts) meeting every
+    one of `needs`."""
+    if not needs:
+        return platforms
+    sql = PlanNeeds(needs, vendor_only)
+    meeting_plans = sql.plans(Plan.objects.filter(platform=OuterRef("pk"))).filter(
+        sql.plan_q_all()
+    )
+    return platforms.filter(Q(Exists(meeting_plans)) | (Q(without_plans()) & sql.platform_q_all()))
+
+
+def with_needs_met(platforms, needs, vendor_only=False):
+    """Annotate `needs_met`: the most of `needs` that one plan of each platform meets."""
+    if not needs:
+        return platforms.annotate(needs_met=Value(0))
+    sql = PlanNeeds(needs, vendor_only)
+    count = sum(
+        (Case(When(sql.plan_q(c), then=Value(1)), default=Value(0)) for c in needs),
+        start=Value(0),
+    )
+    best_plan = (
+        sql.plans(Plan.objects.filter(platform=OuterRef("pk")))
+        .annotate(met=count)
+        .order_by("-met")
+        .values("met")[:1]
+    )
+    planless = sum(
+        (Case(When(sql.platform_q(c), then=Value(1)), default=Value(0)) for c in needs),
+        start=Value(0),
+    )
+    return platforms.annotate(
+        needs_met=Coalesce(Subquery(best_plan), planless, output_field=models.IntegerField())
+    )
+
+
+def monthly_price_expression():
+    """A plan's price per month, as Plan.monthly_price computes it (None when unknown)."""
+    yearly = [p for p, months in Plan.MONTHS_IN.items() if months == 12]
+    return Case(
+        When(free=True, then=Value(0, output_field=models.DecimalField())),
+        When(price_period__in=yearly, then=models.F("price_amount") / 12),
+        default=models.F("price_amount"),
+        output_field=models.DecimalField(max_digits=9, decimal_places=2),
+    )
+
+
+def with_cheapest_meeting(platforms, needs, vendor_only=False):
+    """Annotate `cheapest_price`: the lowest monthly price of a plan meeting all `needs`
+    (None when no such plan states a price)."""
+    sql = PlanNeeds(needs, vendor_only)
+    priced = (
+        sql.plans(Plan.objects.filter(platform=OuterRef("pk")))
+        .filter(sql.plan_q_all())
+        .annotate(monthly=monthly_price_expression())
+        .filter(monthly__isnull=False)
+        .order_by("monthly")
+        .values("monthly")[:1]
+    )
+    return platforms.annotate(cheapest_price=Subquery(priced))
+
+
+def facet_counts(platforms, chosen, criteria, vendor_only=False):
+    """For each of `criteria`: how many of `platforms` would still be listed with it added
+    to the `chosen` needs. Two queries whatever the catalogue's size."""
+    if not criteria:
+        return {}
+    every = list({c.pk: c for c in [*chosen, *criteria]}.values())
+    sql = PlanNeeds(every, vendor_only)
+    plans = sql.plans(Plan.objects.filter(platform__in=platforms.order_by().values("pk")))
+    chosen_q = sql.plan_q_all(chosen)
+    from_plans = plans.aggregate(
+        **{
+            f"c{c.pk}": models.Count("platform", distinct=True, filter=chosen_q & sql.plan_q(c))
+            for c in criteria
+        }
+    )
+    planless = platforms.model.objects.filter(pk__in=platforms.order_by().values("pk")).filter(
+        without_plans()
+    )
+    chosen_p = sql.platform_q_all(chosen)
+    from_platforms = planless.aggregate(
+        **{f"c{c.pk}": models.Count("pk", filter=chosen_p & sql.platform_q(c)) for c in criteria}
+    )
+    return {
+        c.slug: (from_plans[f"c{c.pk}"] or 0) + (from_platforms[f"c{c.pk}"] or 0) for c in criteria
+    }
