@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from platforms.models import Criterion, Incident, State
+from platforms.models import Criterion, Fact, Incident, State
 
 SWITCH_ON, CHECK, MISSING, UNKNOWN, UPDATE = "switch-on", "check", "missing", "unknown", "update"
 
@@ -206,7 +206,11 @@ def first_sentence(text):
 
 def sources_of(item):
     """A fact's or incident's sources; one not saved yet (or absent) has none."""
-    return list(item.sources.all()) if item is not None and item.pk else []
+    if item is None or not item.pk:
+        return []
+    if isinstance(item, Fact):
+        return [citation.source for citation in item.citations.all()]
+    return list(item.sources.all())
 
 
 def section_for(fact, criterion):
@@ -223,7 +227,12 @@ def section_for(fact, criterion):
         return MISSING
     if not wanted and state in {State.ON_BY_DEFAULT, State.YES}:
         return MISSING
-    if state == State.PARTIAL or fact.plan_scope or fact.contested:
+    if (
+        state == State.PARTIAL
+        or fact.plan_scope
+        or getattr(fact, "plan_groups", None)
+        or fact.strength in {"contested", "third_party"}
+    ):
         return CHECK
     if state not in criterion.need_met_by:
         return CHECK  # e.g. a risk that is off by default where "never" is recommended
@@ -259,8 +268,16 @@ def fact_action(section, fact, criterion, platform_name):
                 "that the agreement is signed."
             )
         reasons.append(confirm % {"scope": fact.plan_scope})
+    groups = getattr(fact, "plan_groups", None)
+    if groups:
+        by_plan = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
+        reasons.append(
+            _("Differs by plan (%(plans)s): check the plan you are on.") % {"plans": by_plan}
+        )
     if fact.contested:
         reasons.append(_("Contested: check the vendor’s current documentation."))
+    elif fact.strength == "third_party":
+        reasons.append(_("Only third parties say so: confirm it with the vendor."))
     if not reasons:
         reasons.append(
             _("%(state)s on %(p)s, not what is recommended: check the setting.")

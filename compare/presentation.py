@@ -1,8 +1,14 @@
-"""Small helpers that shape data for the pages: footnote numbering and group headings."""
+"""Small helpers that shape data for the pages: footnote numbering, group headings and the
+per-plan reading of facts."""
 
 from itertools import groupby
 
-from platforms.models import Criterion
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from platforms.models import Criterion, State
+from platforms.needs import PlanMatrix
 
 
 class Footnotes:
@@ -10,6 +16,14 @@ class Footnotes:
 
     def __init__(self):
         self.numbers = {}
+
+    def cite(self, fact):
+        """Number a fact's citations; each citation gets its source's number as `.ref`."""
+        citations = list(fact.citations.all())
+        numbers = self.refs([c.source for c in citations])
+        for citation, number in zip(citations, numbers, strict=True):
+            citation.ref = number
+        return numbers
 
     def refs(self, sources):
         numbers = []
@@ -34,3 +48,93 @@ def grouped_by_criterion_group(items, key):
         {"slug": group, "label": labels[group], "items": list(members)}
         for group, members in groupby(ordered, key=lambda item: key(item).group)
     ]
+
+
+def plan_name(plan):
+    """A plan's name, saying "(free)" when the name does not already say so."""
+    if plan.free and "free" not in plan.name.lower():
+        return _("%(plan)s (free)") % {"plan": plan.name}
+    return plan.name
+
+
+def attach_plan_states(platform, facts=None):
+    """Give each fact of `platform` its state on every plan (`by_plan`) and, where plans
+    differ, `plan_groups`: [{"state", "label", "plans"}] in plan order. Returns the matrix."""
+    matrix = PlanMatrix(platform, facts)
+    for fact in matrix.facts.values():
+        fact.by_plan = matrix.by_plan(fact)
+        fact.plan_groups = plan_groups(fact.by_plan)
+    return matrix
+
+
+def plan_groups(by_plan):
+    """The plans grouped by state, when they do not all share one."""
+    if len(set(by_plan.values())) < 2:
+        return []
+    groups = {}
+    for plan, state in by_plan.items():
+        groups.setdefault(state, []).append(plan.name)
+    return [
+        {"state": state, "label": State(state).label, "plans": names}
+        for state, names in groups.items()
+    ]
+
+
+def plan_match_lines(matrix, needs, vendor_only=False):
+    """What a card says about plans and the chosen needs: which plans meet them all and what
+    each other plan misses, e.g. "Pro, Business and Enterprise meet all 3 needs" and
+    "Basic (free) misses: BAA offered (unknown)"."""
+    results = matrix.results(needs, vendor_only)
+    meeting = [r for r in results if r.meets_all]
+    lines = []
+    if meeting and meeting[0].plan is not None:
+        names = get_text_list([plan_name(r.plan) for r in meeting], _("and"))
+        lines.append(
+            ngettext(
+                "%(plans)s meets all %(n)d need",
+                "%(plans)s meets all %(n)d needs",
+                len(needs),
+            )
+            % {"plans": names, "n": len(needs)}
+            if len(meeting) == 1
+            else ngettext(
+                "%(plans)s meet all %(n)d need", "%(plans)s meet all %(n)d needs", len(needs)
+            )
+            % {"plans": names, "n": len(needs)}
+        )
+    elif meeting:
+        lines.append(
+            ngettext("Meets the %(n)d need", "Meets all %(n)d needs", len(needs))
+            % {"n": len(needs)}
+            + _(" (no plans recorded)")
+        )
+    for result in results:
+        if result.meets_all:
+            continue
+        missed = ", ".join(
+            f"{criterion.need_label} ({State(state).label.lower()})"
+            for criterion, state in result.missed
+        )
+        who = plan_name(result.plan) if result.plan else _("The platform (no plans recorded)")
+        lines.append(_("%(plan)s misses: %(missed)s") % {"plan": who, "missed": missed})
+    return lines
+
+
+def cheapest_line(matrix, needs, vendor_only=False):
+    """ "Cheapest plan that meets your needs", from stated prices only."""
+    plan = matrix.cheapest_meeting(needs, vendor_only)
+    if plan is not None:
+        text = (
+            _("Cheapest plan that meets your needs: %(plan)s, %(price)s")
+            if needs
+            else _("Cheapest plan: %(plan)s, %(price)s")
+        )
+        return text % {"plan": plan.name, "price": plan.price_display}
+    meeting = [r for r in matrix.results(needs, vendor_only) if r.meets_all]
+    if not meeting:
+        return ""
+    if meeting[0].plan is None:
+        return _("Price not known: no plans recorded.")
+    if not needs:
+        return _("Prices not known.")
+    return _("Price not known for the plans that meet your needs.")

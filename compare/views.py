@@ -7,12 +7,18 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
-from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform, Source  # noqa
+from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform
 
 from .checklist import build_checklist
 from .diagrams import diagram as encryption_diagram
 from .filters import PlatformFilter
-from .presentation import Footnotes, grouped_by_criterion_group
+from .presentation import (
+    Footnotes,
+    attach_plan_states,
+    cheapest_line,
+    grouped_by_criterion_group,
+    plan_match_lines,
+)
 
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
@@ -49,10 +55,14 @@ def vary_on_htmx(request, response):
     return response
 
 
-def facts_with_sources():
-    return Fact.objects.select_related("criterion").prefetch_related(
-        Prefetch("sources", queryset=Source.objects.order_by("publisher", "title"))
-    )
+def platform_evidence(*extra):
+    """The prefetches a page needs to show platforms' plans and facts with their evidence."""
+    return [
+        "plans",
+        Prefetch("facts", queryset=Fact.objects.with_evidence()),
+        Prefetch("encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")),
+        *extra,
+    ]
 
 
 class PlatformListView(HtmxPartialMixin, FilterView):
@@ -80,19 +90,21 @@ class PlatformListView(HtmxPartialMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.filterset
-        needs = filterset.chosen_if_valid()
+        needs, vendor_only = filterset.chosen_needs, filterset.only_vendor
         paginator = context["paginator"]
         total = paginator.count if paginator else len(context["object_list"])
         closest = []
         if needs and total == 0:
             closest = list(filterset.closest_matches()[: self.paginate_by])
         facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
-        chosen = set(self.request.GET.getlist("need"))
+        chosen = {c.slug for c in needs}
         context.update(
             needs=needs,
+            vendor_only=vendor_only,
+            ignored_needs=filterset.ignored_needs,
             total=total,
-            object_list=with_shown_facts(list(context["object_list"]), needs),
-            closest=with_shown_facts(closest, needs),
+            object_list=with_shown_facts(list(context["object_list"]), needs, vendor_only),
+            closest=with_shown_facts(closest, needs, vendor_only),
             need_options=[
                 {"criterion": c, "count": facets.get(c.slug), "checked": c.slug in chosen}
                 for c in filterset.criteria
@@ -101,24 +113,30 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         return context
 
 
-def with_shown_facts(platforms, needs):
-    """Attach to each platform the facts its card shows: its badges and the chosen needs."""
+def with_shown_facts(platforms, needs, vendor_only=False):
+    """Attach to each platform what its card shows: its badges, which of its plans meet the
+    chosen needs (and what the others miss), and its cheapest plan that meets them."""
     slugs = {*BADGE_CRITERIA, *(c.slug for c in needs)}
     prefetch_related_objects(
         platforms,
+        "plans",
         Prefetch(
             "facts",
-            queryset=Fact.objects.filter(criterion__slug__in=slugs).select_related("criterion"),
+            queryset=Fact.objects.with_evidence().filter(criterion__slug__in=slugs),
             to_attr="shown_facts",
         ),
     )
     for platform in platforms:
+        matrix = attach_plan_states(platform, platform.shown_facts)
         by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}
         platform.badges = [by_slug[slug] for slug in BADGE_CRITERIA if slug in by_slug]
-        platform.missed = [
-            (need, by_slug.get(need.slug))
+        platform.plan_lines = plan_match_lines(matrix, needs, vendor_only) if needs else []
+        platform.needs_met = matrix.needs_met(needs, vendor_only)
+        platform.cheapest = cheapest_line(matrix, needs, vendor_only)
+        platform.needs_evidence = [
+            by_slug[need.slug]
             for need in needs
-            if need.slug not in by_slug or not by_slug[need.slug].meets_need
+            if need.slug in by_slug and by_slug[need.slug].strength in {"third_party", "contested"}
         ]
     return platforms
 
@@ -128,35 +146,34 @@ class PlatformDetailView(DetailView):
 
     def get_queryset(self):
         return Platform.objects.published().prefetch_related(
-            "plans",
-            Prefetch("facts", queryset=facts_with_sources()),
-            Prefetch(
-                "encryption_paths",
-                queryset=EncryptionPath.objects.prefetch_related("sources"),
-            ),
-            Prefetch(
-                "incidents",
-                queryset=Incident.objects.prefetch_related("sources").order_by(
-                    "-disclosed_on", "title"
-                ),
-            ),
+            *platform_evidence(
+                Prefetch(
+                    "incidents",
+                    queryset=Incident.objects.prefetch_related("sources").order_by(
+                        "-disclosed_on", "title"
+                    ),
+                )
+            )
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         footnotes = Footnotes()
+        attach_plan_states(self.object)
         facts = sorted(
             self.object.facts.all(), key=lambda f: (f.criterion.order, f.criterion.slug)
         )
         for fact in facts:
-            fact.refs = footnotes.refs(fact.sources.all())
+            fact.refs = footnotes.cite(fact)
         paths = list(self.object.encryption_paths.all())
         for path in paths:
             path.refs = footnotes.refs(path.sources.all())
         incidents = list(self.object.incidents.all())
         for incident in incidents:
             incident.refs = footnotes.refs(incident.sources.all())
+        plans = list(self.object.plans.all())
         context.update(
+            plans=plans,
             fact_groups=grouped_by_criterion_group(facts, key=lambda f: f.criterion),
             paths=paths,
             diagram=encryption_diagram(paths, self.object.name),
@@ -173,6 +190,7 @@ class PlatformChecklistView(PlatformDetailView):
 
     def get_context_data(self, **kwargs):
         context = super(DetailView, self).get_context_data(**kwargs)
+        attach_plan_states(self.object)
         sections, habits = build_checklist(
             self.object,
             Criterion.objects.all(),
@@ -233,13 +251,7 @@ def load_comparison(query):
         p.slug: p
         for p in Platform.objects.published()
         .filter(slug__in=slugs[: MAX_COMPARE + 1])
-        .prefetch_related(
-            "plans",
-            Prefetch("facts", queryset=facts_with_sources()),
-            Prefetch(
-                "encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")
-            ),
-        )
+        .prefetch_related(*platform_evidence())
     }
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
@@ -253,15 +265,22 @@ def load_comparison(query):
 def comparison_rows(platforms):
     """One row per criterion: each platform's fact (None when it has no entry), and whether
     the platforms differ on it."""
+    for platform in platforms:
+        attach_plan_states(platform)
     rows = []
     for criterion in Criterion.objects.all():
         cells = [
             next((f for f in platform.facts.all() if f.criterion_id == criterion.pk), None)
             for platform in platforms
         ]
-        values = {(f.state, f.plan_scope) if f else None for f in cells}
+        values = {(f.state, f.plan_scope, plan_reading(f)) if f else None for f in cells}
         rows.append({"criterion": criterion, "cells": cells, "differs": len(values) > 1})
     return rows
+
+
+def plan_reading(fact):
+    """How a fact differs by plan, as comparable data: states and plan names."""
+    return tuple((g["state"], tuple(g["plans"])) for g in getattr(fact, "plan_groups", []))
 
 
 def addable_platforms(known, find):
@@ -298,7 +317,7 @@ def compare(request):
     for row in rows:
         for fact in row["cells"]:
             if fact:
-                fact.refs = footnotes.refs(fact.sources.all())
+                fact.refs = footnotes.cite(fact)
     for platform in known:
         platform.diagram = encryption_diagram(platform.encryption_paths.all(), platform.name)
         for path in platform.diagram["all"]:

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from .history import platform_changes_since
 from .models import Citation, Fact, Platform, State
 
-
 NEEDS_QUOTED_CITATION = _(
     "A fact other than “Unknown” needs at least one citation with the quoted sentence that "
     "supports it."

@@ -460,6 +460,19 @@ class FactQuerySet(SourcedQuerySet):
     def known(self):
         return self.exclude(state=State.UNKNOWN)
 
+    def with_evidence(self):
+        """What a page needs to show facts with their evidence and plans, in a constant number
+        of queries: the criterion, the per-plan states and the citations with their sources."""
+        return self.select_related("criterion").prefetch_related(
+            "plan_states",
+            models.Prefetch(
+                "citations",
+                queryset=Citation.objects.select_related("source").order_by(
+                    "source__publisher", "source__title", "pk"
+                ),
+            ),
+        )
+
     def with_evidence_from(self):
         """Annotate `evidence_from`: the date of the newest dated page the fact cites."""
         return self.annotate(evidence_from=models.Max("citations__source__published_on"))
@@ -473,7 +486,7 @@ class FactQuerySet(SourcedQuerySet):
         return self.known().filter(
             Q(contested=True)
             | ~models.Exists(
-                Citation.objects.quoted().filter(
+                Citation.objects.filter(
                     fact=models.OuterRef("pk"), source__kind=Source.Kind.VENDOR
                 )
             )
@@ -581,8 +594,9 @@ class Fact(Sourced):
     @property
     def strength(self):
         """How strong the evidence is: None for unknown; "contested"; "vendor" when a
-        quoted citation is the vendor's own; else "third_party" (nobody but others say so)."""
-        return evidence_strength(self.state, self.contested, self.quoted_citations())
+        citation is the vendor's own; else "third_party" (nobody but others say so)."""
+        kinds = [c.source.kind for c in self.citations.all()]
+        return evidence_strength(self.state, self.contested, kinds)
 
     @property
     def evidence_from(self):
@@ -599,15 +613,26 @@ class Fact(Sourced):
         )
 
 
-def evidence_strength(state, contested, quoted_citations):
-    """The one rule for a fact's evidence strength (see Fact.strength)."""
+def evidence_strength(state, contested, quoted_kinds):
+    """The one rule for a fact's evidence strength (see Fact.strength), from its state, its
+    contested flag and the kinds of the sources it cites. (Whether each citation carries its
+    quote is a separate rule: FactQuerySet.unsourced_claims.)"""
     if state == State.UNKNOWN:
         return None
     if contested:
         return "contested"
-    if any(c.source.kind == Source.Kind.VENDOR for c in quoted_citations):
+    if Source.Kind.VENDOR in quoted_kinds:
         return "vendor"
     return "third_party"
+
+
+def state_on_plan(state, follows_free_plans, plan_free, override):
+    """The one rule for a fact's state on a plan: the plan's own state where one is recorded
+    (`override`, else None), the platform-wide `state` otherwise; a criterion that follows
+    free plans is "yes" exactly on the free plans."""
+    if follows_free_plans:
+        return State.YES if plan_free else State.NO
+    return override if override is not None else state
 
 
 class PlanStateManager(models.Manager):

@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .models import Citation, Fact, Plan, PlanState, Source, State
+from .models import Citation, Fact, Plan, PlanState, Source, State, state_on_plan
 
 # ---- Python: from prefetched rows ---------------------------------------------------------
 
@@ -28,10 +28,10 @@ def resolved_state(fact, plan, overrides):
     {plan_id: PlanState}."""
     if plan is None:
         return fact.state
-    if fact.criterion.follows_free_plans:
-        return State.YES if plan.free else State.NO
     override = overrides.get(plan.pk)
-    return override.state if override else fact.state
+    return state_on_plan(
+        fact.state, fact.criterion.follows_free_plans, plan.free, override and override.state
+    )
 
 
 def fact_counts(fact, vendor_only):
