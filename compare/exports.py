@@ -35,14 +35,43 @@ DATASET_COLUMNS = [
     "state",
     "state_label",
     "meets_recommendation",
+    "advice",
+    "by_plan",
+    "strength",
     "plan_scope",
+    "detail",
     "note",
-    "verified_on",
+    "checked_on",
+    "evidence_from",
     "contested",
     "contested_reason",
     "sources",
 ]
-FACT_COLUMNS = ["state", "plan scope", "note", "verified on", "contested", "sources"]
+FACT_COLUMNS = [
+    "state",
+    "state label",
+    "by plan",
+    "strength",
+    "plan scope",
+    "note",
+    "checked on",
+    "evidence from",
+    "contested",
+    "sources",
+]
+ADVICE_WORDS = {
+    "as-recommended": "as recommended",
+    "switch-on": "available, switch it on",
+    "switch-off": "on by default, switch it off",
+    "not-recommended": "not as recommended",
+    "unknown": "unknown",
+}
+STRENGTH_WORDS = {
+    "vendor": "vendor-stated",
+    "third_party": "third-party only",
+    "contested": "contested",
+    None: "",
+}
 
 
 def csv_safe(value):
@@ -56,7 +85,16 @@ def csv_safe(value):
 
 
 def sources_cell(sources):
-    return "; ".join(f"{s['title']} <{s['url']}>" for s in sources)
+    """Each source with its kind and, for a fact's citation, the quoted sentence."""
+    return "; ".join(
+        f"{s['title']} ({s['kind'].replace('_', ' ')}) <{s['url']}>"
+        + (f" “{s['quote']}”" if s.get("quote") else "")
+        for s in sources
+    )
+
+
+def by_plan_cell(fact):
+    return "; ".join(f"{plan}: {state_label(state)}" for plan, state in fact["by_plan"].items())
 
 
 def attachment(content, content_type, filename):
@@ -93,7 +131,24 @@ def dataset_rows(dataset):
     for platform in dataset["platforms"]:
         for criterion in dataset["criteria"]:
             fact = platform["facts"].get(criterion["slug"])
-            need_met_by = Criterion(recommended=criterion["recommended"]).need_met_by
+            advice = Criterion(recommended=criterion["recommended"]).advice_for(
+                fact["state"] if fact else State.UNKNOWN
+            )
+            if not fact:
+                yield [
+                    platform["name"],
+                    platform["slug"],
+                    criterion["group"],
+                    criterion["label"],
+                    criterion["slug"],
+                    criterion["recommended"],
+                    State.UNKNOWN.value,
+                    _("No entry yet"),
+                    False,
+                    ADVICE_WORDS[advice],
+                    *[""] * 9,
+                ]
+                continue
             yield [
                 platform["name"],
                 platform["slug"],
@@ -101,15 +156,20 @@ def dataset_rows(dataset):
                 criterion["label"],
                 criterion["slug"],
                 criterion["recommended"],
-                fact["state"] if fact else State.UNKNOWN.value,
-                state_label(fact["state"]) if fact else _("No entry yet"),
-                fact["state"] in need_met_by if fact else False,
-                fact["plan_scope"] if fact else "",
-                fact["note"] if fact else "",
-                fact["verified_on"] if fact else "",
-                fact["contested"] if fact else False,
-                fact["contested_reason"] if fact else "",
-                sources_cell(fact["sources"]) if fact else "",
+                fact["state"],
+                state_label(fact["state"]),
+                advice == "as-recommended",
+                ADVICE_WORDS[advice],
+                by_plan_cell(fact),
+                STRENGTH_WORDS[fact["strength"]],
+                fact["plan_scope"],
+                fact["detail"],
+                fact["note"],
+                fact["checked_on"],
+                fact["evidence_from"] or "undated",
+                fact["contested"],
+                fact["contested_reason"],
+                sources_cell(fact["sources"]),
             ]
 
 
@@ -210,13 +270,17 @@ def comparison_csv_rows(data):
         for platform in data["platforms"]:
             fact = row["cells"][platform["slug"]]
             if fact is None:
-                cells += [State.UNKNOWN.value, "", _("No entry yet"), "", False, ""]
+                cells += [State.UNKNOWN.value, _("No entry yet"), *[""] * 6, False, ""]
                 continue
             cells += [
                 fact["state"],
+                state_label(fact["state"]),
+                by_plan_cell(fact),
+                STRENGTH_WORDS[fact["strength"]],
                 fact["plan_scope"],
                 fact["note"],
-                fact["verified_on"],
+                fact["checked_on"],
+                fact["evidence_from"] or "undated",
                 fact["contested"],
                 sources_cell(fact["sources"]),
             ]

@@ -89,25 +89,20 @@ def plan_match_lines(matrix, needs, vendor_only=False):
     lines = []
     if meeting and meeting[0].plan is not None:
         names = get_text_list([plan_name(r.plan) for r in meeting], _("and"))
-        lines.append(
-            ngettext(
-                "%(plans)s meets all %(n)d need",
-                "%(plans)s meets all %(n)d needs",
-                len(needs),
+        if len(needs) == 1:
+            text = ngettext("%(plans)s meets your need", "%(plans)s meet your need", len(meeting))
+        else:
+            text = ngettext(
+                "%(plans)s meets all %(n)d needs", "%(plans)s meet all %(n)d needs", len(meeting)
             )
-            % {"plans": names, "n": len(needs)}
-            if len(meeting) == 1
-            else ngettext(
-                "%(plans)s meet all %(n)d need", "%(plans)s meet all %(n)d needs", len(needs)
-            )
-            % {"plans": names, "n": len(needs)}
-        )
+        lines.append(text % {"plans": names, "n": len(needs)})
     elif meeting:
-        lines.append(
-            ngettext("Meets the %(n)d need", "Meets all %(n)d needs", len(needs))
-            % {"n": len(needs)}
-            + _(" (no plans recorded)")
+        text = (
+            _("Meets your need (no plans recorded)")
+            if len(needs) == 1
+            else _("Meets all %(n)d needs (no plans recorded)")
         )
+        lines.append(text % {"n": len(needs)})
     for result in results:
         if result.meets_all:
             continue

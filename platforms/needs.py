@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from .models import Citation, Fact, Plan, PlanState, Source, State, state_on_plan
 
@@ -125,8 +125,8 @@ class PlanMatrix:
 
 
 def vendor_stated(fact_ref):
-    """Exists: the fact is uncontested and a quoted citation is the vendor's own."""
-    return Exists(Citation.objects.quoted().filter(fact=fact_ref, source__kind=Source.Kind.VENDOR))
+    """Exists: a citation of the fact is the vendor's own (see evidence_strength)."""
+    return Exists(Citation.objects.filter(fact=fact_ref, source__kind=Source.Kind.VENDOR))
 
 
 def fact_meets(criterion, platform_ref, vendor_only):
@@ -260,11 +260,13 @@ def with_needs_met(platforms, needs, vendor_only=False):
 def monthly_price_expression():
     """A plan's price per month, as Plan.monthly_price computes it (None when unknown)."""
     yearly = [p for p, months in Plan.MONTHS_IN.items() if months == 12]
+    # As floats: SQLite divides an integral decimal by an integer as integers.
+    amount = Cast("price_amount", models.FloatField())
     return Case(
-        When(free=True, then=Value(0, output_field=models.DecimalField())),
-        When(price_period__in=yearly, then=models.F("price_amount") / 12),
-        default=models.F("price_amount"),
-        output_field=models.DecimalField(max_digits=9, decimal_places=2),
+        When(free=True, then=Value(0.0)),
+        When(price_period__in=yearly, then=amount / Value(12.0)),
+        default=amount,
+        output_field=models.FloatField(),
     )
 
 

@@ -1,0 +1,190 @@
+"""The list's needs filter matches plans: what it lists agrees with /platforms.json's
+`by_plan` states for any set of needs (issue 11's definition of done)."""
+
+import json
+import random
+
+import pytest
+
+from platforms.models import NEED_MET_BY, Criterion, Fact, Plan, PlanState, State
+from platforms.synthetic import create_synthetic_platforms
+
+
+def expected_slugs(dataset, needs, vendor_only=False):
+    """The platforms with a plan meeting every need, computed from the JSON alone."""
+    met_by = {c["slug"]: NEED_MET_BY[State(c["recommended"])] for c in dataset["criteria"]}
+    listed = set()
+    for platform in dataset["platforms"]:
+        facts = platform["facts"]
+        units = [p["slug"] for p in platform["plans"]] or [None]
+        for plan in units:
+
+            def meets(need, plan=plan, facts=facts):
+                fact = facts.get(need)
+                if fact is None:
+                    return False
+                state = fact["by_plan"][plan] if plan else fact["state"]
+                if vendor_only and fact["strength"] != "vendor":
+                    return False
+                return state in met_by[need]
+
+            if all(meets(need) for need in needs):
+                listed.add(platform["slug"])
+                break
+    return listed
+
+
+def listed_slugs(client, needs, vendor_only=False):
+    query = {"need": needs, "format": "json"}
+    if vendor_only:
+        query["vendor_only"] = "1"
+    data = client.get("/", query).json()
+    if data["matches"] == "closest":
+        return set()
+    return {p["slug"] for p in data["platforms"]}
+
+
+@pytest.fixture
+def mixed_catalogue(seeded):
+    create_synthetic_platforms(40, seed=11, max_plans=4)
+
+
+def test_by_plan_lists_every_plan_of_every_platform(client, mixed_catalogue):
+    dataset = client.get("/platforms.json").json()
+    assert dataset["schema"] == 2
+    assert any(len(p["plans"]) > 1 for p in dataset["platforms"])
+    for platform in dataset["platforms"]:
+        plan_slugs = {plan["slug"] for plan in platform["plans"]}
+        for fact in platform["facts"].values():
+            assert set(fact["by_plan"]) == plan_slugs
+            assert fact["strength"] in {None, "vendor", "third_party", "contested"}
+            assert (fact["strength"] is None) == (fact["state"] == "unknown")
+
+
+@pytest.mark.parametrize("vendor_only", [False, True])
+def test_the_list_agrees_with_the_json_for_random_need_sets(client, mixed_catalogue, vendor_only):
+    dataset = client.get("/platforms.json").json()
+    filterable = list(Criterion.objects.filterable().values_list("slug", flat=True))
+    rng = random.Random(7)
+    seen_nonempty = seen_empty = 0
+    for _round in range(30):
+        needs = rng.sample(filterable, rng.randint(1, len(filterable)))
+        expected = expected_slugs(dataset, needs, vendor_only)
+        assert listed_slugs(client, needs, vendor_only) == expected, needs
+        seen_nonempty += bool(expected)
+        seen_empty += not expected
+    # The rounds exercised both outcomes, so the comparison meant something.
+    assert seen_nonempty and seen_empty
+
+
+def test_facet_counts_agree_with_the_json(client, mixed_catalogue):
+    dataset = client.get("/platforms.json").json()
+    html = client.get("/", {"need": ["baa"]}).content.decode()
+    for criterion in Criterion.objects.filterable():
+        expected = len(expected_slugs(dataset, {"baa", criterion.slug}))
+        facet = f'id="facet-{criterion.slug}"><span class="visually-hidden">, </span>{expected}<'
+        assert facet in html, criterion.slug
+
+
+def test_baa_and_free_plan_need_one_free_plan_with_a_baa(client, seeded):
+    zoom = Plan.objects.get(platform__slug="zoom", slug="free")
+    baa = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
+    assert baa.state == State.YES
+    assert PlanState.objects.get(fact=baa, plan=zoom).state == State.UNKNOWN
+    assert "zoom" not in listed_slugs(client, ["baa", "free-plan"])
+    # A paid plan with a BAA and a free plan without one do not add up to a match.
+    assert "zoom" in listed_slugs(client, ["baa"])
+    assert "zoom" in listed_slugs(client, ["free-plan"])
+
+    PlanState.objects.filter(fact=baa, plan=zoom).update(state=State.YES)
+    assert "zoom" in listed_slugs(client, ["baa", "free-plan"])
+
+
+def test_the_card_names_the_plans_that_meet_the_needs(client, seeded):
+    html = client.get("/", {"need": ["baa"], "q": "zoom"}).content.decode()
+    assert "Business, Business Plus, Enterprise and Pro meet all 1 need" not in html
+    assert "meet all 1 need" not in html
+    assert "Free misses: BAA offered (unknown)" in html
+
+
+def test_cheapest_plan_uses_stated_prices_only(client, seeded):
+    zoom = Plan.objects.filter(platform__slug="zoom")
+    zoom.update(price_amount=None, price_currency="", price_period="")
+    zoom.filter(slug="pro").update(
+        price_amount=15, price_currency="USD", price_period="user_month"
+    )
+    zoom.filter(slug="business").update(
+        price_amount=120, price_currency="USD", price_period="user_year"
+    )
+    html = client.get("/", {"need": ["baa"], "q": "zoom"}).content.decode()
+    assert "Cheapest plan that meets your needs: Business, USD 120 per user per year" in html
+
+    zoom.update(price_amount=None, price_currency="", price_period="")
+    html = client.get("/", {"need": ["baa"], "q": "zoom"}).content.decode()
+    assert "Price not known for the plans that meet your needs." in html
+    assert "Cheapest plan" not in html
+
+
+def test_cheapest_sort_puts_unknown_prices_last(client, mixed_catalogue):
+    data = client.get("/", {"need": ["baa"], "sort": "cheapest", "format": "json"}).json()
+    dataset = {p["slug"]: p for p in client.get("/platforms.json").json()["platforms"]}
+
+    def cheapest(slug):
+        prices = []
+        for plan in dataset[slug]["plans"]:
+            fact = dataset[slug]["facts"]["baa"]
+            if fact["by_plan"][plan["slug"]] not in NEED_MET_BY[State.YES]:
+                continue
+            if plan["free"]:
+                prices.append(0)
+            elif plan["price"]:
+                months = 12 if plan["price"]["period"].endswith("year") else 1
+                prices.append(float(plan["price"]["amount"]) / months)
+        return min(prices, default=None)
+
+    prices = [cheapest(p["slug"]) for p in data["platforms"]]
+    known = [p for p in prices if p is not None]
+    assert known == sorted(known)
+    assert prices == known + [None] * (len(prices) - len(known))
+    assert known and len(known) < len(prices)
+
+
+def test_vendor_only_is_a_link_and_counts_only_vendor_statements(client, seeded):
+    webex_baa = Fact.objects.get(platform__slug="webex", criterion__slug="baa")
+    assert webex_baa.strength != "vendor"
+    assert "webex" not in listed_slugs(client, ["baa"], vendor_only=True)
+    html = client.get("/", {"need": ["baa"], "vendor_only": "1"}).content.decode()
+    assert 'name="vendor_only"' in html and "checked" in html.split('name="vendor_only"')[1][:80]
+
+
+def test_a_bad_need_in_a_link_keeps_the_good_ones(client, seeded):
+    response = client.get("/", {"need": ["bogus", "baa"]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ignored from this link: “bogus”" in html
+    assert 'value="baa" id="need-baa" checked' in html
+    assert "Select a valid choice" not in html
+    assert listed_slugs(client, ["baa"]) == listed_slugs(client, ["bogus", "baa"])
+
+
+def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
+    e2ee = Criterion.objects.get(slug="e2ee")
+    assert e2ee.recommended == State.ON_BY_DEFAULT
+    Fact.objects.filter(platform__slug="zoom", criterion=e2ee).update(state=State.OFF_BY_DEFAULT)
+    plain = client.get("/", {"q": "zoom"}).content.decode()
+    assert "(meets the need)" not in plain
+    assert "End-to-end encryption:</span> Available, switch it on" in plain
+    chosen = client.get("/", {"q": "zoom", "need": "e2ee"}).content.decode()
+    assert "(meets the need)" in chosen
+
+
+def test_json_export_is_schema_2_with_evidence(client, seeded):
+    data = client.get("/platforms.json").json()
+    zoom = next(p for p in data["platforms"] if p["slug"] == "zoom")
+    plan = zoom["plans"][0]
+    assert set(plan) >= {"slug", "name", "free", "price", "note", "sources"}
+    fact = zoom["facts"]["baa"]
+    assert set(fact) >= {"strength", "checked_on", "evidence_from", "by_plan", "sources"}
+    source = fact["sources"][0]
+    assert set(source) >= {"kind", "quote", "seen_on", "url"}
+    json.dumps(data)  # plain data throughout
