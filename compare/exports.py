@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET
 from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
 
+from .csvsafe import csv_cell
 from .views import PlatformListView, comparison_rows, load_comparison
 
 FORMATS = {"csv", "json"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
 
@@ -45,16 +45,6 @@ DATASET_COLUMNS = [
 FACT_COLUMNS = ["state", "plan scope", "note", "verified on", "contested", "sources"]
 
 
-def csv_safe(value):
-    """A cell a spreadsheet shows as text: never run as a formula (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def sources_cell(sources):
     return "; ".join(f"{s['title']} <{s['url']}>" for s in sources)
 
@@ -70,8 +60,9 @@ def csv_response(header, rows, filename):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    # Header cells too: /compare.csv's name the platforms, which an editor typed.
+    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return attachment(buffer.getvalue(), CSV_TYPE, filename)
 
 
