@@ -63,10 +63,11 @@ MIDDLEWARE = [
     # decided in one place, below it and above anything that sets a cookie.
     "django.middleware.http.ConditionalGetMiddleware",
     "config.middleware.CacheHeadersMiddleware",
+    # A NUL anywhere (?p=%00, a cookie, a header, a form field), too many fields, a body too
+    # big: the 400 page here, before the session, a view or PostgreSQL (a 500) sees them.
+    "config.middleware.RejectBadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # ?p=%00 and the like: a 400 here, before PostgreSQL would turn them into a 500.
-    "config.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
