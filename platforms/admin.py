@@ -1,6 +1,10 @@
+import datetime
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import BadRequest
 from django.db import models, transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -77,16 +81,51 @@ class SourcingFilter(admin.SimpleListFilter):
         return queryset
 
 
+def whole_number(text):
+    """An id from the address that fits the database's integer columns."""
+    return text.isascii() and text.isdecimal() and len(text) <= 18
+
+
+def date_drilldown_is_valid(query, field):
+    """The changelist's date hierarchy (?verified_on__year=2026&..__month=2) names a real
+    date: Django's admin answers a year of 99999999999999999999 with an OverflowError (500).
+    """
+    parts = [query.get(f"{field}__{part}") for part in ("year", "month", "day")]
+    if all(part is None for part in parts):
+        return True
+    if any(part is not None and not whole_number(part) for part in parts):
+        return False
+    year, month, day = (int(part) if part is not None else None for part in parts)
+    try:
+        datetime.date(year or 1, month or 1, day or 1)
+    except ValueError:
+        return False
+    return year is not None and (day is None or month is not None)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every platform-data admin: who changed what and when, a field-by-field diff between
     consecutive versions on the History page, and revert to any version."""
 
     object_history_list_template = "admin/platforms/object_history_list.html"
 
+    def changelist_view(self, request, extra_context=None):
+        if self.date_hierarchy and not date_drilldown_is_valid(request.GET, self.date_hierarchy):
+            raise BadRequest(_("The date in the address is not a valid date."))
+        return super().changelist_view(request, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not whole_number(unquote(object_id)):  # /abc/history/: a ValueError (500)
+            raise Http404(_("No such entry."))
+        return super().history_view(request, object_id, extra_context)
+
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # /history/abc/ reached the database as a ValueError (a 500).
+        if not (whole_number(unquote(object_id)) and whole_number(version_id)):
+            raise Http404(_("No such version."))
         request.history_version_id = version_id  # for get_form, below
         return super().history_form_view(request, object_id, version_id, extra_context)
 
