@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import FactAdminForm, FactForm, PlatformVersionForm
+from .forms import FactAdminForm, FactForm, VersionForm
 from .history import ReadableChanges
 from .models import (
     Criterion,
@@ -21,6 +21,7 @@ from .models import (
     Platform,
     Source,
     State,
+    Versioned,
     stale_cutoff,
 )
 
@@ -164,14 +165,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 class StaleVersion(Exception):
-    """Another save claimed the platform's version between the form check and our UPDATE."""
+    """Another save claimed the row's version between the form check and our UPDATE."""
 
 
 class VersionedAdmin(HistoryAdmin):
-    """Admin for a platform or its children with the optimistic version check of
-    PlatformVersionForm: the save claims the platform's version in its own transaction."""
+    """Admin for every editable row (a platform and its children, a source, a criterion)
+    with the optimistic version check of VersionForm: the save claims the version of the row
+    (for a child: of its platform) in its own transaction."""
 
-    form = PlatformVersionForm
+    form = VersionForm
     # A claim lost to a concurrent save is retried once the winner committed; the retry's
     # form check then reports the conflict. More than a few rounds means a save storm.
     max_attempts = 3
@@ -194,31 +196,38 @@ class VersionedAdmin(HistoryAdmin):
             except StaleVersion:
                 continue  # rolled back; the next round's form check sees the other save
         return HttpResponse(
-            _("Not saved: others are saving this platform right now. Go back and save again."),
+            _("Not saved: others are saving this %(thing)s right now. Go back and save again.")
+            % {"thing": self.owner_model._meta.verbose_name},
             status=409,
             content_type="text/plain; charset=utf-8",
         )
 
+    @property
+    def owner_model(self):
+        return self.model if issubclass(self.model, Versioned) else Platform
+
     def save_model(self, request, obj, form, change):
-        pk = getattr(form, "locked_platform_pk", None)
-        if pk is not None:
-            expected = form.cleaned_data["platform_version"]
-            if expected is None or not Platform.claim_version(pk, expected):
+        owner = getattr(form, "version_owner", None)
+        if owner is not None:
+            model, pk = owner
+            expected = form.cleaned_data["opened_version"]
+            if expected is None or not model.claim_version(pk, expected):
                 raise StaleVersion
-            if isinstance(obj, Platform):
+            if isinstance(obj, model):
                 obj.version = expected + 1
         super().save_model(request, obj, form, change)
-        platform_pk = obj.pk if isinstance(obj, Platform) else obj.platform_id
-        if platform_pk != pk and not isinstance(obj, Platform):
+        if not isinstance(obj, Versioned) and owner != (Platform, obj.platform_id):
             # A new child, or one moved to another platform: forms open on it are now stale.
-            Platform.bump_versions([platform_pk])
+            Platform.bump_versions([obj.platform_id])
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        if not isinstance(obj, Platform):
+        if not isinstance(obj, Versioned):
             Platform.bump_versions([obj.platform_id])
 
     def delete_queryset(self, request, queryset):
+        if issubclass(self.model, Versioned):
+            return super().delete_queryset(request, queryset)
         pks = set(queryset.values_list("platform_id", flat=True))
         super().delete_queryset(request, queryset)
         Platform.bump_versions(pks)
@@ -241,7 +250,7 @@ def record_verifier(request, fact_form):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(VersionedAdmin):
     list_display = ["title", "publisher", "published_on", "accessed_on", "third_party"]
     list_filter = ["third_party", "publisher"]
     search_fields = ["title", "publisher", "url"]
@@ -325,10 +334,11 @@ class PlanAdmin(VersionedAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(NoDeleteAdmin, HistoryAdmin):
+class CriterionAdmin(NoDeleteAdmin, VersionedAdmin):
     list_display = ["label", "group", "recommended", "order", "filterable"]
     list_filter = ["group", "recommended", "filterable"]
-    list_editable = ["order", "filterable"]
+    # No list_editable: the changelist's bulk form carries no version, so two editors'
+    # changelist saves would overwrite each other (and any open change form) unchecked.
     search_fields = ["label", "slug", "definition", "why_it_matters"]
     prepopulated_fields = {"slug": ["label"]}
 

@@ -24,16 +24,19 @@ def field_changes(model, record, previous):
     return ReadableChanges(model, record).context_for_delta_changes(delta)
 
 
-def platform_changes_since(platform_pk, since, limit=50):
-    """Every recorded change to a platform and its children after `since`, oldest first.
+def changes_since(model, pk, since, limit=50):
+    """Every recorded change to a row after `since`, oldest first; for a platform, to its
+    plans, facts, paths and incidents too.
 
     For the admin's lost-update message, so it may cost a few queries per change."""
-    histories = [(Platform, {"id": platform_pk})] + [
-        (model, {"platform_id": platform_pk}) for model in (Plan, Fact, EncryptionPath, Incident)
-    ]
+    histories = [(model, {"id": pk})]
+    if model is Platform:
+        histories += [
+            (child, {"platform_id": pk}) for child in (Plan, Fact, EncryptionPath, Incident)
+        ]
     changes = []
-    for model, where in histories:
-        records = model.history.filter(**where).select_related("history_user")
+    for history_of, where in histories:
+        records = history_of.history.filter(**where).select_related("history_user")
         if since is not None:
             records = records.filter(history_date__gt=since)
         for record in records.order_by("-history_date")[:limit]:
@@ -43,7 +46,7 @@ def platform_changes_since(platform_pk, since, limit=50):
                     "who": record.history_user,
                     "kind": record.get_history_type_display(),
                     "object": str(record.instance),
-                    "fields": field_changes(model, record, record.prev_record),
+                    "fields": field_changes(history_of, record, record.prev_record),
                 }
             )
     changes.sort(key=lambda change: change["when"])
