@@ -12,7 +12,7 @@ import json
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
@@ -104,7 +104,7 @@ def dataset_rows(dataset):
             ]
 
 
-@require_GET
+@require_safe
 def dataset_csv(request):
     """/platforms.csv: the whole published dataset, one row per platform × criterion."""
     return csv_response(DATASET_COLUMNS, dataset_rows(build_dataset()), "platforms.csv")
@@ -155,6 +155,7 @@ list_page = PlatformListView.as_view()
 list_export = PlatformListExport.as_view()
 
 
+@require_safe
 def platform_list(request, *args, **kwargs):
     """`/`: the list page; with ?format=csv or ?format=json, the same filter as a download."""
     if "format" in request.GET:
@@ -221,7 +222,7 @@ def comparison_csv_rows(data):
         ]
 
 
-@require_GET
+@require_safe
 def comparison_export(request, fmt):
     """/compare.csv and /compare.json: exactly the comparison /compare/ shows for the query."""
     platforms, errors = load_comparison(request.GET)

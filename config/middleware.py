@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -179,3 +180,60 @@ def bad_request_page(request, problem):
     response = render(request, "400.html", status=400)
     log_response("Bad Request: %s (%s)", request.path, problem, response=response, request=request)
     return response
+
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's ETag and 304 handling, for HEAD as well as GET.
+
+    Django skips HEAD because a HEAD body is usually empty by then; here it is not yet
+    (HeadWithoutBodyMiddleware, above, drops it later), so HEAD gets the ETag the GET would
+    have and answers If-None-Match with 304, as HTTP requires.
+    """
+
+    def process_response(self, request, response):
+        if request.method != "HEAD":
+            return super().process_response(request, response)
+        request.method = "GET"  # only for the parent's method check, restored below
+        try:
+            return super().process_response(request, response)
+        finally:
+            request.method = "HEAD"
+
+
+def refused_codings(header):
+    """The content codings an Accept-Encoding header refuses with q=0 (`gzip;q=0`)."""
+    refused = set()
+    for item in header.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    if float(value) == 0:
+                        refused.add(coding.lower())
+                except ValueError:
+                    refused.add(coding.lower())  # an unreadable weight: not an acceptance
+    return refused
+
+
+class AcceptEncodingMiddleware:
+    """Takes the codings a client refuses (`gzip;q=0`) out of its Accept-Encoding.
+
+    whitenoise serves the compressed copy of a static file when the header merely names
+    the coding, weight or not, so `Accept-Encoding: gzip;q=0` got gzip. Rewriting the header
+    once, above whitenoise, keeps whitenoise (and anything below) right.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        if ";" in header and (refused := refused_codings(header)):
+            kept = [
+                item.strip()
+                for item in header.split(",")
+                if item.split(";")[0].strip().lower() not in refused
+            ]
+            request.META["HTTP_ACCEPT_ENCODING"] = ", ".join(kept)
+        return self.get_response(request)
