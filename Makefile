@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
+PORT ?= 8000
+OBSERVATORY := tests/observatory
+
+.PHONY: run serve test observatory bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +27,11 @@ install-dev: $(VENV)/.dev
 run: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # The production settings on this machine: migrate, collectstatic into staticfiles/, then
-# gunicorn (gunicorn.conf.py) on http://127.0.0.1:8000 with a fresh SECRET_KEY for the run.
+# gunicorn (gunicorn.conf.py) on http://127.0.0.1:$(PORT) (8000 unless PORT=) with a fresh
+# SECRET_KEY for the run.
 # DJANGO_INSECURE_HTTP=1 allows plain HTTP and is refused for any non-loopback host (see
 # config/settings/prod.py). DATABASE_URL when set, else the local SQLite file.
 serve: install
@@ -37,7 +41,7 @@ serve: install
 	  DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}" \
 	  sh -c '$(MANAGE) migrate --no-input && $(MANAGE) seed && \
 	    $(MANAGE) collectstatic --no-input --verbosity 0 && \
-	    exec $(BIN)/gunicorn --bind 127.0.0.1:8000'
+	    exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT)'
 
 seed: install
 	$(MANAGE) seed
@@ -45,8 +49,19 @@ seed: install
 check-data: install
 	$(MANAGE) check_data
 
-test: install-dev
+test: install-dev observatory
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mozilla's HTTP Observatory scanner (npm, version pinned in $(OBSERVATORY)/package-lock.json)
+# for tests/config/test_served_site.py. --ignore-scripts: its postinstall downloads the HSTS
+# preload list; an empty one is enough for a site on localhost.
+observatory: $(OBSERVATORY)/node_modules/.installed
+
+$(OBSERVATORY)/node_modules/.installed: $(OBSERVATORY)/package.json $(OBSERVATORY)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ and npm: sudo apt-get install nodejs npm"; exit 1; }
+	cd $(OBSERVATORY) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	echo '{}' > $(OBSERVATORY)/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
+	touch $@
 
 # Figures, not pass/fail: wrk against gunicorn at 50, 500 and 5,000 platforms, written to
 # bench/results.md (about 10 minutes). BENCH_ARGS="--sizes 50 --seconds 3" to try.

@@ -6,9 +6,11 @@ Everything that differs between machines comes from the environment:
   when PORT is set (platforms that assign one), else 127.0.0.1:8000.
 - WEB_CONCURRENCY: worker processes, default 2 x CPU cores + 1. Workers share nothing but
   the database, so any number of them, on any number of machines, can serve the site.
-- FORWARDED_ALLOW_IPS: the addresses of the reverse proxy allowed to set X-Forwarded-*
-  headers, default 127.0.0.1 (a proxy on the same machine). Comma-separated, or "*" only
-  when nothing but the proxy can reach gunicorn (e.g. a private network or a socket).
+- SECURE_PROXY_SSL_HEADER: the one header (e.g. X-Forwarded-Proto) the reverse proxy sets
+  to "https"; the same variable Django reads. Unset, no forwarded header is trusted at all.
+- FORWARDED_ALLOW_IPS: the addresses of that proxy, default 127.0.0.1 (a proxy on the same
+  machine). Comma-separated, or "*" only when nothing but the proxy can reach gunicorn
+  (e.g. a private network or a socket).
 """
 
 import multiprocessing
@@ -38,6 +40,16 @@ max_requests_jitter = 5_000
 preload_app = True
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Forwarded headers: gunicorn by default believes X-Forwarded-Proto, X-Forwarded-Protocol
+# and X-Forwarded-Ssl from FORWARDED_ALLOW_IPS, so a client on this machine (or a proxy that
+# passes them through) could turn off Django's HTTPS redirect. Trust exactly one header, the
+# one the proxy sets and Django reads, SECURE_PROXY_SSL_HEADER (config/settings/prod.py),
+# and none when it is unset. No SCRIPT_NAME or PATH_INFO from headers either.
+if _proxy_ssl_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    secure_scheme_headers = {_proxy_ssl_header.upper(): "https"}
+else:
+    secure_scheme_headers = {}
+forwarder_headers = ""
 
 # Access log and gunicorn's own errors to stdout/stderr, for the process manager to collect.
 # Each access line ends with the request id (config/middleware.py), which the proxy may set

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from platforms.models import SEED_CHANGE_REASON, Fact, Platform, State
 
@@ -112,7 +112,7 @@ def describe(row):
     )
 
 
-@require_GET
+@require_safe
 def change_list(request):
     context = {"platforms": Platform.objects.published().only("name", "slug").order_by("name")}
     try:

@@ -12,15 +12,15 @@ import json
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
 
+from .csvsafe import csv_cell
 from .views import PlatformListView, comparison_rows, load_comparison
 
 FORMATS = {"csv", "json"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
 
@@ -74,16 +74,6 @@ STRENGTH_WORDS = {
 }
 
 
-def csv_safe(value):
-    """A cell a spreadsheet shows as text: never run as a formula (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def sources_cell(sources):
     """Each source with its kind and, for a fact's citation, the quoted sentence."""
     return "; ".join(
@@ -108,8 +98,9 @@ def csv_response(header, rows, filename):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    # Header cells too: /compare.csv's name the platforms, which an editor typed.
+    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return attachment(buffer.getvalue(), CSV_TYPE, filename)
 
 
@@ -173,7 +164,7 @@ def dataset_rows(dataset):
             ]
 
 
-@require_GET
+@require_safe
 def dataset_csv(request):
     """/platforms.csv: the whole published dataset, one row per platform × criterion."""
     return csv_response(DATASET_COLUMNS, dataset_rows(build_dataset()), "platforms.csv")
@@ -224,6 +215,7 @@ list_page = PlatformListView.as_view()
 list_export = PlatformListExport.as_view()
 
 
+@require_safe
 def platform_list(request, *args, **kwargs):
     """`/`: the list page; with ?format=csv or ?format=json, the same filter as a download."""
     if "format" in request.GET:
@@ -294,7 +286,7 @@ def comparison_csv_rows(data):
         ]
 
 
-@require_GET
+@require_safe
 def comparison_export(request, fmt):
     """/compare.csv and /compare.json: exactly the comparison /compare/ shows for the query."""
     platforms, errors = load_comparison(request.GET)

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from platforms.caching import cached_until_data_changes as cached
 
@@ -24,5 +25,5 @@ urlpatterns = [
     path("platforms.csv", cached(exports.dataset_csv), name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
     path("changes/", changes.change_list, name="change-list"),
-    path("changes/feed/", changes.ChangeFeed(), name="change-feed"),
+    path("changes/feed/", require_safe(changes.ChangeFeed()), name="change-feed"),
 ]

@@ -4,6 +4,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
@@ -292,6 +293,7 @@ def addable_platforms(known, find):
     return list(queryset.only("slug", "name")[:ADD_CHOICES]), queryset.count()
 
 
+@require_safe
 def compare(request):
     known, errors = load_comparison(request.GET)
     diff = [("diff", "1")] if request.GET.get("diff") == "1" else []

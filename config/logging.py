@@ -3,6 +3,8 @@
 `RequestIdMiddleware` (config/middleware.py) stores the id of the request being served; the
 filter copies it onto every record logged meanwhile, and the formatter folds a traceback into
 the same line so a collector never splits one error in two or mixes two workers' output.
+A client's mistake is logged as one WARNING line, without a traceback: ERROR is kept for
+the server's own faults, so an alert on ERROR means something.
 """
 
 import logging
@@ -21,12 +23,29 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class AsWarning(logging.Filter):
-    """Logs a record at WARNING: for client mistakes that Django reports as errors."""
+def is_client_fault(record):
+    """A record about the client's mistake rather than the server's own fault.
+
+    Django logs every SuspiciousOperation (a forged Host, too many fields, a body too big, a
+    tampered session) on a `django.security.<name>` logger at ERROR, with a traceback, and
+    every 4xx response on `django.request` at WARNING, with the traceback of the BadRequest
+    or PermissionDenied behind it."""
+    if record.name.startswith("django.security."):
+        return True
+    status = getattr(record, "status_code", None)
+    return record.name == "django.request" and status is not None and 400 <= status < 500
+
+
+class ClientFaultAsWarning(logging.Filter):
+    """A client's mistake is one WARNING line without a traceback; ERROR stays for the
+    server's own faults, so an alert on ERROR means something (scanners send bad requests
+    all day)."""
 
     def filter(self, record):
-        if record.levelno > logging.WARNING:
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if is_client_fault(record):
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = record.stack_info = None
         return True
 
 
@@ -42,7 +61,10 @@ def logging_config(level="WARNING"):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}, "as_warning": {"()": AsWarning}},
+        "filters": {
+            "request_id": {"()": RequestIdFilter},
+            "client_fault": {"()": ClientFaultAsWarning},
+        },
         "formatters": {
             "one_line": {
                 "()": OneLineFormatter,
@@ -53,17 +75,14 @@ def logging_config(level="WARNING"):
             "stderr": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
-                "filters": ["request_id"],
+                "filters": ["request_id", "client_fault"],
                 "formatter": "one_line",
             }
         },
         "root": {"handlers": ["stderr"], "level": level},
         # Django's own "django" logger only prints when DEBUG is on; let its records reach
         # the root handler instead, so a server error is logged once, in this format.
-        # A request for a host not in ALLOWED_HOSTS is a 400 caused by the client (scanners
-        # send them all day): a warning, so it does not page anyone who alerts on errors.
-        "loggers": {
-            "django": {"handlers": [], "level": level, "propagate": True},
-            "django.security.DisallowedHost": {"filters": ["as_warning"], "propagate": True},
-        },
+        # Client mistakes (a forged Host, too many fields, a NUL) arrive there as WARNING
+        # lines without a traceback (ClientFaultAsWarning).
+        "loggers": {"django": {"handlers": [], "level": level, "propagate": True}},
     }

@@ -7,9 +7,12 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
+from django.core.exceptions import SuspiciousOperation
+from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.log import log_response
 
 from .logging import current_request_id
 
@@ -117,19 +120,120 @@ class CrossOriginResourcePolicyMiddleware:
         return response
 
 
-class RejectNulMiddleware:
-    """A query string with a NUL character in it is a 400, whatever the page.
+NUL = "\x00"
 
-    No page reads NUL on purpose, and PostgreSQL refuses it in any query, so a `?p=%00`
-    would otherwise reach the database and fail there as a 500. Checked once here rather
-    than in every view that passes a parameter to the ORM.
+
+def nul_in(request):
+    """Where the request carries a NUL character, or None: path, query string, headers,
+    cookies, form fields. Reading the query string and the form may raise Django's
+    SuspiciousOperation (too many fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    if NUL in request.path:
+        return "the address"
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in value for value in values):
+            return "the address (%00)"
+    for key, value in request.META.items():
+        if (key.startswith("HTTP_") or key.startswith("CONTENT_")) and NUL in str(value):
+            return "a header"
+    for key, value in request.COOKIES.items():
+        if NUL in key or NUL in value:
+            return "a cookie"
+    if request.method == "POST":
+        for key, values in request.POST.lists():
+            if NUL in key or any(NUL in value for value in values):
+                return "a form field"
+    return None
+
+
+class RejectBadInputMiddleware:
+    """Input no page can use is a 400 here, before a view, the session or the database.
+
+    - A NUL character anywhere a client can put one: path, query string, header, cookie,
+      form field. No page reads NUL on purpose and PostgreSQL refuses it in any query, so
+      `?p=%00`, a `sessionid="aa\\000bb"` cookie or a NUL in a login's username would
+      otherwise fail in the database as a 500.
+    - A query string or form Django refuses to read: more than DATA_UPLOAD_MAX_NUMBER_FIELDS
+      fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE (a 10 MB "password").
+
+    The answer is the site's own 400 page, DEBUG or not (`make run` included): Django's
+    debug page would show a traceback for the client's mistake, and itself fails with a 500
+    on a query string with too many fields. It is logged as one WARNING line, no traceback:
+    the client's fault, not the server's (config/logging.py).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        for key, values in request.GET.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                raise BadRequest("The address contains a NUL character (%00).")
+        try:
+            where = nul_in(request)
+            problem = where and f"a NUL character in {where}"
+        except SuspiciousOperation as exc:  # TooManyFieldsSent, RequestDataTooBig
+            problem = str(exc)
+        if problem:
+            return bad_request_page(request, problem)
+        return self.get_response(request)
+
+
+def bad_request_page(request, problem):
+    """The friendly 400 page, logged once as a warning that says what was wrong."""
+    response = render(request, "400.html", status=400)
+    log_response("Bad Request: %s (%s)", request.path, problem, response=response, request=request)
+    return response
+
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's ETag and 304 handling, for HEAD as well as GET.
+
+    Django skips HEAD because a HEAD body is usually empty by then; here it is not yet
+    (HeadWithoutBodyMiddleware, above, drops it later), so HEAD gets the ETag the GET would
+    have and answers If-None-Match with 304, as HTTP requires.
+    """
+
+    def process_response(self, request, response):
+        if request.method != "HEAD":
+            return super().process_response(request, response)
+        request.method = "GET"  # only for the parent's method check, restored below
+        try:
+            return super().process_response(request, response)
+        finally:
+            request.method = "HEAD"
+
+
+def refused_codings(header):
+    """The content codings an Accept-Encoding header refuses with q=0 (`gzip;q=0`)."""
+    refused = set()
+    for item in header.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    if float(value) == 0:
+                        refused.add(coding.lower())
+                except ValueError:
+                    refused.add(coding.lower())  # an unreadable weight: not an acceptance
+    return refused
+
+
+class AcceptEncodingMiddleware:
+    """Takes the codings a client refuses (`gzip;q=0`) out of its Accept-Encoding.
+
+    whitenoise serves the compressed copy of a static file when the header merely names
+    the coding, weight or not, so `Accept-Encoding: gzip;q=0` got gzip. Rewriting the header
+    once, above whitenoise, keeps whitenoise (and anything below) right.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        if ";" in header and (refused := refused_codings(header)):
+            kept = [
+                item.strip()
+                for item in header.split(",")
+                if item.split(";")[0].strip().lower() not in refused
+            ]
+            request.META["HTTP_ACCEPT_ENCODING"] = ", ".join(kept)
         return self.get_response(request)

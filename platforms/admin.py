@@ -1,6 +1,10 @@
+import datetime
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import BadRequest
 from django.db import models, transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,7 +18,7 @@ from .forms import (
     FactAdminForm,
     FactForm,
     PlanStateFormSet,
-    PlatformVersionForm,
+    VersionForm,
 )
 from .history import ReadableChanges
 from .models import (
@@ -28,6 +32,7 @@ from .models import (
     Platform,
     Source,
     State,
+    Versioned,
     stale_cutoff,
 )
 
@@ -94,16 +99,51 @@ class SourcingFilter(admin.SimpleListFilter):
         return queryset
 
 
+def whole_number(text):
+    """An id from the address that fits the database's integer columns."""
+    return text.isascii() and text.isdecimal() and len(text) <= 18
+
+
+def date_drilldown_is_valid(query, field):
+    """The changelist's date hierarchy (?verified_on__year=2026&..__month=2) names a real
+    date: Django's admin answers a year of 99999999999999999999 with an OverflowError (500).
+    """
+    parts = [query.get(f"{field}__{part}") for part in ("year", "month", "day")]
+    if all(part is None for part in parts):
+        return True
+    if any(part is not None and not whole_number(part) for part in parts):
+        return False
+    year, month, day = (int(part) if part is not None else None for part in parts)
+    try:
+        datetime.date(year or 1, month or 1, day or 1)
+    except ValueError:
+        return False
+    return year is not None and (day is None or month is not None)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every platform-data admin: who changed what and when, a field-by-field diff between
     consecutive versions on the History page, and revert to any version."""
 
     object_history_list_template = "admin/platforms/object_history_list.html"
 
+    def changelist_view(self, request, extra_context=None):
+        if self.date_hierarchy and not date_drilldown_is_valid(request.GET, self.date_hierarchy):
+            raise BadRequest(_("The date in the address is not a valid date."))
+        return super().changelist_view(request, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not whole_number(unquote(object_id)):  # /abc/history/: a ValueError (500)
+            raise Http404(_("No such entry."))
+        return super().history_view(request, object_id, extra_context)
+
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # /history/abc/ reached the database as a ValueError (a 500).
+        if not (whole_number(unquote(object_id)) and whole_number(version_id)):
+            raise Http404(_("No such version."))
         request.history_version_id = version_id  # for get_form, below
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -142,14 +182,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 class StaleVersion(Exception):
-    """Another save claimed the platform's version between the form check and our UPDATE."""
+    """Another save claimed the row's version between the form check and our UPDATE."""
 
 
 class VersionedAdmin(HistoryAdmin):
-    """Admin for a platform or its children with the optimistic version check of
-    PlatformVersionForm: the save claims the platform's version in its own transaction."""
+    """Admin for every editable row (a platform and its children, a source, a criterion)
+    with the optimistic version check of VersionForm: the save claims the version of the row
+    (for a child: of its platform) in its own transaction."""
 
-    form = PlatformVersionForm
+    form = VersionForm
     # A claim lost to a concurrent save is retried once the winner committed; the retry's
     # form check then reports the conflict. More than a few rounds means a save storm.
     max_attempts = 3
@@ -172,31 +213,38 @@ class VersionedAdmin(HistoryAdmin):
             except StaleVersion:
                 continue  # rolled back; the next round's form check sees the other save
         return HttpResponse(
-            _("Not saved: others are saving this platform right now. Go back and save again."),
+            _("Not saved: others are saving this %(thing)s right now. Go back and save again.")
+            % {"thing": self.owner_model._meta.verbose_name},
             status=409,
             content_type="text/plain; charset=utf-8",
         )
 
+    @property
+    def owner_model(self):
+        return self.model if issubclass(self.model, Versioned) else Platform
+
     def save_model(self, request, obj, form, change):
-        pk = getattr(form, "locked_platform_pk", None)
-        if pk is not None:
-            expected = form.cleaned_data["platform_version"]
-            if expected is None or not Platform.claim_version(pk, expected):
+        owner = getattr(form, "version_owner", None)
+        if owner is not None:
+            model, pk = owner
+            expected = form.cleaned_data["opened_version"]
+            if expected is None or not model.claim_version(pk, expected):
                 raise StaleVersion
-            if isinstance(obj, Platform):
+            if isinstance(obj, model):
                 obj.version = expected + 1
         super().save_model(request, obj, form, change)
-        platform_pk = obj.pk if isinstance(obj, Platform) else obj.platform_id
-        if platform_pk != pk and not isinstance(obj, Platform):
+        if not isinstance(obj, Versioned) and owner != (Platform, obj.platform_id):
             # A new child, or one moved to another platform: forms open on it are now stale.
-            Platform.bump_versions([platform_pk])
+            Platform.bump_versions([obj.platform_id])
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        if not isinstance(obj, Platform):
+        if not isinstance(obj, Versioned):
             Platform.bump_versions([obj.platform_id])
 
     def delete_queryset(self, request, queryset):
+        if issubclass(self.model, Versioned):
+            return super().delete_queryset(request, queryset)
         pks = set(queryset.values_list("platform_id", flat=True))
         super().delete_queryset(request, queryset)
         Platform.bump_versions(pks)
@@ -219,7 +267,7 @@ def record_verifier(request, fact_form):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(VersionedAdmin):
     list_display = ["title", "publisher", "kind", "published_on", "accessed_on"]
     list_filter = ["kind", "publisher"]
     search_fields = ["title", "publisher", "url"]
@@ -375,10 +423,11 @@ class PlanAdmin(VersionedAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(NoDeleteAdmin, HistoryAdmin):
+class CriterionAdmin(NoDeleteAdmin, VersionedAdmin):
     list_display = ["label", "group", "recommended", "order", "filterable"]
     list_filter = ["group", "recommended", "filterable"]
-    list_editable = ["order", "filterable"]
+    # No list_editable: the changelist's bulk form carries no version, so two editors'
+    # changelist saves would overwrite each other (and any open change form) unchecked.
     search_fields = ["label", "slug", "definition", "why_it_matters"]
     prepopulated_fields = {"slug": ["label"]}
 

@@ -5,8 +5,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .history import platform_changes_since
-from .models import Citation, Fact, Platform, State
+from .history import changes_since
+from .models import Citation, Fact, Platform, State, Versioned
 
 NEEDS_QUOTED_CITATION = _(
     "A fact other than “Unknown” needs at least one citation with the quoted sentence that "
@@ -134,55 +134,62 @@ def describe_change(change):
     return format_html("{} ({})", text, fields)
 
 
-class PlatformVersionForm(forms.ModelForm):
-    """An admin form for a platform or one of its children that refuses a lost update.
+def version_owner(instance):
+    """(model, pk) of the row whose version guards an edit of `instance`: the row itself for
+    a Versioned model (platform, source, criterion), else its platform (plans, facts,
+    paths, incidents); None for an addition, which cannot overwrite anyone's work."""
+    if instance.pk is None:
+        return None
+    if isinstance(instance, Versioned):
+        return type(instance), instance.pk
+    return Platform, instance.platform_id
 
-    The form carries the version of the platform entry it was opened on. Saving is refused
-    when the platform moved on since (someone saved it, or one of its facts, plans, paths or
-    incidents): the error lists what changed meanwhile, the typed input stays in the form,
-    and the hidden version moves to the current one, so saving again (after reading what
-    changed) keeps this admin's version on purpose. The admin's save claims the version with
-    a conditional UPDATE in the same transaction (Platform.claim_version), which holds when
-    two saves pass this check at the same moment."""
 
-    platform_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+class VersionForm(forms.ModelForm):
+    """An admin form for any editable row that refuses a lost update.
+
+    The form carries the version of the row it was opened on (for a plan, fact, path or
+    incident: its platform's). Saving is refused when that row moved on since (someone saved
+    it, or for a platform one of its children): the error lists what changed meanwhile, the
+    typed input stays in the form, and the hidden version moves to the current one, so saving
+    again (after reading what changed) keeps this admin's version on purpose. The admin's
+    save claims the version with a conditional UPDATE in the same transaction
+    (Versioned.claim_version), which holds when two saves pass this check at the same moment.
+    """
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     opened_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locked_platform_pk = self.platform_pk_of(self.instance)
+        self.version_owner = version_owner(self.instance)
         self.stale_changes = None
-        if not self.is_bound and self.locked_platform_pk is not None:
+        if not self.is_bound and self.version_owner is not None:
             # From the database, not the instance: a history "revert" form holds an old copy.
-            self.initial["platform_version"] = current_version(self.locked_platform_pk)
+            self.initial["opened_version"] = current_version(*self.version_owner)
             self.initial["opened_at"] = timezone.now()
-
-    @staticmethod
-    def platform_pk_of(instance):
-        if instance.pk is None:
-            return None  # an addition cannot overwrite anyone's work
-        return instance.pk if isinstance(instance, Platform) else instance.platform_id
 
     def clean(self):
         cleaned = super().clean()
-        pk = self.locked_platform_pk
-        if pk is None:
+        if self.version_owner is None:
             return cleaned
-        current = current_version(pk)
-        if current is None or cleaned.get("platform_version") == current:
+        model, pk = self.version_owner
+        current = current_version(model, pk)
+        if current is None or cleaned.get("opened_version") == current:
             return cleaned
         since = cleaned.get("opened_at") if "opened_at" not in self.errors else None
-        self.stale_changes = platform_changes_since(pk, since)
+        self.stale_changes = changes_since(model, pk, since)
         # The next save, after the admin has read what changed, is made on purpose.
         self.data = self.data.copy()
-        self.data[self.add_prefix("platform_version")] = str(current)
+        self.data[self.add_prefix("opened_version")] = str(current)
         self.data[self.add_prefix("opened_at")] = timezone.now().isoformat()
         raise ValidationError(
             [
                 _(
-                    "Not saved: someone else saved this platform after you opened it. Your "
+                    "Not saved: someone else saved this %(thing)s after you opened it. Your "
                     "input is still in the form below. What changed meanwhile:"
-                ),
+                )
+                % {"thing": model._meta.verbose_name},
                 *(describe_change(change) for change in self.stale_changes),
                 _(
                     "Save again to replace their changes with what the form holds now, or "
@@ -193,9 +200,9 @@ class PlatformVersionForm(forms.ModelForm):
         )
 
 
-def current_version(platform_pk):
-    return Platform.objects.filter(pk=platform_pk).values_list("version", flat=True).first()
+def current_version(model, pk):
+    return model.objects.filter(pk=pk).values_list("version", flat=True).first()
 
 
-class FactAdminForm(PlatformVersionForm, FactPageForm):
+class FactAdminForm(VersionForm, FactPageForm):
     pass

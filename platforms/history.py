@@ -1,9 +1,9 @@
 """Reading the history tables (django-simple-history) for people: what changed, field by field."""
 
-from django.db.models import ManyToManyField
+from django.db.models import ManyToManyField, Q
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .models import EncryptionPath, Fact, Incident, Plan, Platform
+from .models import Citation, EncryptionPath, Fact, Incident, Plan, PlanState, Platform
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
@@ -24,16 +24,23 @@ def field_changes(model, record, previous):
     return ReadableChanges(model, record).context_for_delta_changes(delta)
 
 
-def platform_changes_since(platform_pk, since, limit=50):
-    """Every recorded change to a platform and its children after `since`, oldest first.
+def changes_since(model, pk, since, limit=50):
+    """Every recorded change to a row after `since`, oldest first; for a platform, to its
+    plans, facts, paths and incidents too.
 
     For the admin's lost-update message, so it may cost a few queries per change."""
-    histories = [(Platform, {"id": platform_pk})] + [
-        (model, {"platform_id": platform_pk}) for model in (Plan, Fact, EncryptionPath, Incident)
-    ]
+    histories = [(model, Q(id=pk))]
+    if model is Platform:
+        histories += [
+            (child, Q(platform_id=pk)) for child in (Plan, Fact, EncryptionPath, Incident)
+        ]
+        histories += [
+            (PlanState, Q(fact__platform_id=pk)),
+            (Citation, Q(fact__platform_id=pk) | Q(plan__platform_id=pk)),
+        ]
     changes = []
-    for model, where in histories:
-        records = model.history.filter(**where).select_related("history_user")
+    for history_of, where in histories:
+        records = history_of.history.filter(where).select_related("history_user")
         if since is not None:
             records = records.filter(history_date__gt=since)
         for record in records.order_by("-history_date")[:limit]:
@@ -43,7 +50,7 @@ def platform_changes_since(platform_pk, since, limit=50):
                     "who": record.history_user,
                     "kind": record.get_history_type_display(),
                     "object": str(record.instance),
-                    "fields": field_changes(model, record, record.prev_record),
+                    "fields": field_changes(history_of, record, record.prev_record),
                 }
             )
     changes.sort(key=lambda change: change["when"])

@@ -61,6 +61,34 @@ def old_evidence_cutoff():
     return timezone.localdate() - datetime.timedelta(days=OLD_EVIDENCE_AFTER_DAYS)
 
 
+class Versioned(models.Model):
+    """A row an admin edits with a lost-update check (VersionedAdmin, platforms/admin.py).
+
+    `version` is bumped by every admin save of the row (and, for a platform, of its plans,
+    facts, paths and incidents): two admins who opened the same version cannot both save it.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def claim_version(cls, pk, expected):
+        """Move the row from version `expected` to the next one; False when another save
+        got there first. Run it inside the transaction that saves the edit: the UPDATE locks
+        the row, so of many concurrent claims of one version exactly one succeeds."""
+        claimed = cls.objects.filter(pk=pk, version=expected).update(
+            version=models.F("version") + 1
+        )
+        return claimed == 1
+
+    @classmethod
+    def bump_versions(cls, pks):
+        """Make forms opened before a change to these rows (or their children) stale."""
+        cls.objects.filter(pk__in=pks).update(version=models.F("version") + 1)
+
+
 class SlugNaturalKeyManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -71,7 +99,7 @@ class SourceManager(models.Manager):
         return self.get(url=url)
 
 
-class Source(models.Model):
+class Source(Versioned):
     class Kind(models.TextChoices):
         VENDOR = "vendor", _("The vendor's own statement or documentation")
         THIRD_PARTY = "third_party", _("Third party (press, reviewer, mirror)")
@@ -131,7 +159,7 @@ class PlatformQuerySet(models.QuerySet):
         return self.annotate(last_verified=models.Max("facts__verified_on"))
 
 
-class Platform(models.Model):
+class Platform(Versioned):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     vendor = models.CharField(max_length=100)
@@ -141,10 +169,6 @@ class Platform(models.Model):
     reviewed_on = models.DateField(
         _("last full review"), null=True, blank=True, validators=[validate_not_future]
     )
-
-    # Bumped by every admin save of the platform or its children (see ClaimVersion in
-    # platforms/admin.py): two admins who opened the same version cannot both save it.
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = SlugNaturalKeyManager.from_queryset(PlatformQuerySet)()
     history = HistoricalRecords()
@@ -160,21 +184,6 @@ class Platform(models.Model):
 
     def natural_key(self):
         return (self.slug,)
-
-    @classmethod
-    def claim_version(cls, pk, expected):
-        """Move the platform from version `expected` to the next one; False when another save
-        got there first. Run it inside the transaction that saves the edit: the UPDATE locks
-        the row, so of many concurrent claims of one version exactly one succeeds."""
-        claimed = cls.objects.filter(pk=pk, version=expected).update(
-            version=models.F("version") + 1
-        )
-        return claimed == 1
-
-    @classmethod
-    def bump_versions(cls, pks):
-        """Make forms opened before a change to these platforms' children stale."""
-        cls.objects.filter(pk__in=pks).update(version=models.F("version") + 1)
 
 
 class PlatformChildManager(models.Manager):
@@ -349,7 +358,7 @@ class CriterionQuerySet(models.QuerySet):
         return self.filter(filterable=True)
 
 
-class Criterion(models.Model):
+class Criterion(Versioned):
     class Group(models.TextChoices):
         COMPLIANCE = "compliance", _("Compliance")
         ENCRYPTION = "encryption", _("Encryption")

@@ -1,10 +1,10 @@
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .dataset import build_dataset
 
 
-@require_GET
+@require_safe
 def dataset(request):
     """The whole published dataset, schema documented in README.md.
 

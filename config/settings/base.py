@@ -58,15 +58,18 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.CrossOriginResourcePolicyMiddleware",
     "csp.middleware.CSPMiddleware",
+    # `Accept-Encoding: gzip;q=0` means no gzip: said plainly before whitenoise reads it.
+    "config.middleware.AcceptEncodingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag + 304 for every response that may be cached; the cache headers themselves are
     # decided in one place, below it and above anything that sets a cookie.
-    "django.middleware.http.ConditionalGetMiddleware",
+    "config.middleware.ConditionalGetMiddleware",  # Django's, for HEAD too
     "config.middleware.CacheHeadersMiddleware",
+    # A NUL anywhere (?p=%00, a cookie, a header, a form field), too many fields, a body too
+    # big: the 400 page here, before the session, a view or PostgreSQL (a 500) sees them.
+    "config.middleware.RejectBadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # ?p=%00 and the like: a 400 here, before PostgreSQL would turn them into a 500.
-    "config.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -30,6 +30,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # year, subdomains included, never to try plain HTTP again.
 SECURE_SSL_REDIRECT = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Where http:// redirects when HTTPS is served on another host or port (host[:port]);
+# unset, the same host. tests/config/served.py uses it for a test server's random port.
+SECURE_SSL_HOST = os.environ.get("SECURE_SSL_HOST", "").strip() or None
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # `preload` lets the domain be submitted to the browsers' built-in HSTS list (hard to undo);

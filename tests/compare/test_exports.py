@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from compare.exports import DATASET_COLUMNS, csv_safe
+from compare.csvsafe import csv_cell
+from compare.exports import DATASET_COLUMNS
 from platforms.models import Criterion, Fact, Platform
 
 from .test_pages import BAD_COMPARISONS
@@ -45,7 +46,7 @@ def test_dataset_csv_has_every_published_cell_with_sources(client, seeded):
     for fact in Fact.objects.published().select_related("platform", "criterion"):
         row = by_cell[(fact.platform.slug, fact.criterion.slug)]
         assert row["state"] == fact.state
-        assert row["plan_scope"] == csv_safe(fact.plan_scope)
+        assert row["plan_scope"] == csv_cell(fact.plan_scope)
         assert row["verified_on"] == fact.verified_on.isoformat()
         assert row["contested"] == ("yes" if fact.contested else "no")
         for source in fact.sources.all():
@@ -60,10 +61,10 @@ def test_unpublished_platforms_are_not_exported(client, seeded):
 
 @pytest.mark.parametrize(
     "value",
-    ['=HYPERLINK("http://evil")', "+1", "-2+3", "@SUM(A1)", "\t=1"],
+    ['=HYPERLINK("http://evil")', "+1", "-2+3", "@SUM(A1)", "-1 day"],
 )
 def test_csv_cells_never_start_a_formula(client, seeded, value):
-    assert csv_safe(value) == "'" + value
+    assert csv_cell(value) == "'" + value
     fact = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
     Fact.objects.filter(pk=fact.pk).update(note=value)
     rows = read_csv(client.get("/platforms.csv"))
@@ -71,10 +72,60 @@ def test_csv_cells_never_start_a_formula(client, seeded, value):
     assert row["note"] == "'" + value
 
 
+SEPARATED_FORMULAS = [
+    "Checked;=1+1;ok",
+    "x;=HYPERLINK(CHAR(104)&CHAR(116)&A3);y",
+    "tabbed\t@SUM(A1)",
+    "comma, -2+3",
+    'quoted;"=1+1',
+    "two lines\n+1",
+    "spaced;  =1",
+]
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def live_cells(content):
+    """Cells that would start a formula, whichever separator a spreadsheet splits on."""
+    text = content.decode("utf-8-sig")
+    found = []
+    for delimiter in [",", ";", "\t"]:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            found += [(delimiter, cell) for cell in row if cell.lstrip(' "').startswith(TRIGGERS)]
+    return found
+
+
+def test_every_csv_cell_is_inert_whatever_the_separator(client, seeded):
+    # Fails on the code before csvsafe: the rule only looked at the first character.
+    zoom = Platform.objects.get(slug="zoom")
+    facts = list(Fact.objects.filter(platform=zoom).order_by("criterion__order"))
+    for fact, payload in zip(facts, SEPARATED_FORMULAS, strict=False):
+        Fact.objects.filter(pk=fact.pk).update(note=payload, plan_scope=payload)
+    # The header row of /compare.csv names the platforms.
+    Platform.objects.filter(pk=zoom.pk).update(name="=1+1;@SUM(A1)")
+    other = Platform.objects.published().exclude(pk=zoom.pk).first()
+    urls = ["/platforms.csv", "/?format=csv", f"/compare.csv?p=zoom&p={other.slug}"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Checked;" in response.content.decode(), url
+        assert live_cells(response.content) == [], url
+
+
+def test_csv_cell_guards_every_segment_a_reader_may_split_off():
+    for payload in SEPARATED_FORMULAS:
+        for delimiter in [",", ";", "\t"]:
+            for segment in csv_cell(payload).replace("\n", delimiter).split(delimiter):
+                assert not segment.lstrip(' "').startswith(TRIGGERS), (payload, segment)
+    assert csv_cell("Checked;=1+1;ok") == "Checked;'=1+1;ok"
+    assert csv_cell("end-to-end, on by default; see notes") == (
+        "end-to-end, on by default; see notes"
+    )
+
+
 def test_csv_safe_leaves_ordinary_text_alone():
-    assert csv_safe("Paid plans only") == "Paid plans only"
-    assert csv_safe(None) == ""
-    assert csv_safe(True) == "yes"
+    assert csv_cell("Paid plans only") == "Paid plans only"
+    assert csv_cell(None) == ""
+    assert csv_cell(True) == "yes"
 
 
 def page_platforms(response):

@@ -119,7 +119,7 @@ def test_log_lines_outside_a_request_say_so():
     "url", ["/compare/?p=%00&p=zoom", "/compare.csv?p=zoom%00&p=webex", "/?q=a%00b", "/?%00=1"]
 )
 def test_a_nul_in_the_query_string_is_a_400_before_any_view(client, url):
-    # PostgreSQL refuses NUL in any query: without config.middleware.RejectNulMiddleware
+    # PostgreSQL refuses NUL in any query: without config.middleware.RejectBadInputMiddleware
     # ?p=%00 reached the database from the comparison pages as a 500.
     response = client.get(url)
     assert response.status_code == 400

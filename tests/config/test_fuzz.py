@@ -22,7 +22,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 # The parameters the pages read, plus ones some page might read one day.
 KEYS = ["need", "q", "sort", "page", "p", "diff", "format", "db", "since", "o"]
 # NUL (%00) is rarer here than the rest: every page answers it with the same 400 before
-# reading anything else (config.middleware.RejectNulMiddleware), which would hide the other
+# reading anything else (config.middleware.RejectBadInputMiddleware), which would hide the other
 # junk. The sweep below sends it with every key, and Hypothesis's text still contains some.
 RAW_ESCAPES = [
     "%ff%fe",  # not UTF-8 at all

@@ -47,7 +47,7 @@ def test_second_admins_stale_save_is_refused_and_keeps_their_input(seeded):
     # version, so this save goes through.
     resubmitted = form_data(response)
     assert resubmitted["summary"] == "Bob's careful new summary."
-    assert resubmitted["platform_version"] == str(zoom.version)
+    assert resubmitted["opened_version"] == str(zoom.version)
     assert bob.post(change_url(zoom), resubmitted).status_code == 302
     zoom.refresh_from_db()
     assert zoom.summary == "Bob's careful new summary."
@@ -97,7 +97,7 @@ def test_a_form_without_its_version_is_refused(seeded):
     zoom = Platform.objects.get(slug="zoom")
     admin, _ = staff_client("alice")
     data = form_data(admin.get(change_url(zoom)))
-    del data["platform_version"]
+    del data["opened_version"]
     data["summary"] = "Typed without a version"
     response = admin.post(change_url(zoom), data)
     assert response.status_code == 200
@@ -161,3 +161,70 @@ def test_parallel_saves_of_one_stale_version_on_postgresql_exactly_one_wins(monk
     assert platform.version == version + 1
     assert platform.summary == f"summary from admin {winners[0]}"
     assert platform.history.filter(history_type="~").count() == 1
+
+
+# Sources and criteria (issue 16, item 2): before VersionedAdmin covered them, the second
+# editor's save silently replaced the first's (these tests failed on that code).
+TOP_LEVEL = {
+    "source": ("title", "Alice's corrected title", "publisher", "Bob's publisher"),
+    "criterion": ("definition", "Alice's sharper definition.", "need_label", "Bob's label"),
+}
+
+
+def first_row(model_name):
+    from platforms.models import Source
+
+    return (Source if model_name == "source" else Criterion).objects.order_by("pk").first()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_name", TOP_LEVEL)
+def test_two_editors_on_one_source_or_criterion(seeded, model_name):
+    row = first_row(model_name)
+    alices_field, alices_value, bobs_field, bobs_value = TOP_LEVEL[model_name]
+    url = f"/admin/platforms/{model_name}/{row.pk}/change/"
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    alices, bobs = form_data(alice.get(url)), form_data(bob.get(url))
+    alices[alices_field] = alices_value
+    assert alice.post(url, alices).status_code == 302
+    bobs[bobs_field] = bobs_value
+    response = bob.post(url, bobs)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"someone else saved this {row._meta.verbose_name} after you opened it" in html
+    assert alices_value.replace("'", "&#x27;") in html  # what changed meanwhile
+    row.refresh_from_db()
+    assert getattr(row, alices_field) == alices_value
+    assert getattr(row, bobs_field) != bobs_value
+    # Saving again, having read the changes, is on purpose and goes through.
+    assert bob.post(url, form_data(response)).status_code == 302
+    row.refresh_from_db()
+    assert getattr(row, bobs_field) == bobs_value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_name", TOP_LEVEL)
+def test_a_source_or_criterion_form_without_its_version_is_refused(seeded, model_name):
+    row = first_row(model_name)
+    field, value, _, _ = TOP_LEVEL[model_name]
+    url = f"/admin/platforms/{model_name}/{row.pk}/change/"
+    editor, _ = staff_client("alice")
+    data = form_data(editor.get(url))
+    del data["opened_version"]
+    data[field] = value
+    assert editor.post(url, data).status_code == 200
+    row.refresh_from_db()
+    assert getattr(row, field) != value
+
+
+@pytest.mark.django_db
+def test_every_editable_platforms_model_has_the_version_check():
+    from django.contrib import admin
+
+    from platforms.admin import VersionedAdmin
+
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label == "platforms":
+            assert isinstance(model_admin, VersionedAdmin), model
+            assert not model_admin.list_editable, model  # a bulk form carries no version
