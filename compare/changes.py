@@ -18,6 +18,8 @@ from django.views.decorators.http import require_safe
 
 from platforms.models import SEED_CHANGE_REASON, Fact, Platform, State
 
+from .forms import ChangeLogForm
+
 MAX_CHANGES = 100
 STATE_LABELS = dict(State.choices)
 
@@ -34,13 +36,10 @@ class UnknownPlatform(Exception):
 
 def chosen_platform(request):
     """The platform named by ?platform=<slug>, None when not given; UnknownPlatform if bad."""
-    slug = request.GET.get("platform", "").strip()
-    if not slug:
-        return None
-    platform = Platform.objects.published().filter(slug=slug).first()
-    if platform is None:
-        raise UnknownPlatform(slug[:60])
-    return platform
+    form = ChangeLogForm(request.GET)
+    if not form.is_valid():
+        raise UnknownPlatform(request.GET.get("platform", "").strip()[:60])
+    return form.cleaned_data["platform"]
 
 
 def fact_changes(platform=None, limit=MAX_CHANGES):

@@ -13,6 +13,7 @@ from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform
 from .checklist import build_checklist
 from .diagrams import diagram as encryption_diagram
 from .filters import PlatformFilter
+from .forms import MAX_COMPARE, MAX_FIND_LENGTH, ComparisonForm
 from .presentation import (
     Footnotes,
     attach_plan_states,
@@ -23,11 +24,8 @@ from .presentation import (
 
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
-MIN_COMPARE, MAX_COMPARE = 2, 4
-COMPARE_PARAMS = {"p", "diff", "find"}
 # The "add a platform" choices list at most this many; beyond it a search narrows them.
 ADD_CHOICES = 60
-MAX_FIND_LENGTH = 100
 
 
 class HtmxPartialMixin:
@@ -217,30 +215,9 @@ class CriterionListView(ListView):
 
 def parse_comparison(query):
     """The slugs to compare from a query string, or the reasons it is not a comparison."""
-    errors = []
-    unknown_params = sorted(set(query) - COMPARE_PARAMS)
-    if unknown_params:
-        errors.append(
-            _("This page does not understand the parameter(s): %(names)s.")
-            % {"names": ", ".join(unknown_params)}
-        )
-    slugs = [slug.strip() for slug in query.getlist("p") if slug.strip()]
-    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
-    if repeated:
-        errors.append(
-            _("Each platform can be compared once; repeated: %(slugs)s.")
-            % {"slugs": ", ".join(repeated)}
-        )
-    slugs = list(dict.fromkeys(slugs))
-    if query.get("diff", "1") not in {"", "0", "1"} or len(query.getlist("diff")) > 1:
-        errors.append(_("“diff” takes 1 (only differences) or 0."))
-    if len(slugs) < MIN_COMPARE:
-        errors.append(_("Choose at least two platforms to compare."))
-    elif len(slugs) > MAX_COMPARE:
-        errors.append(
-            _("Compare at most four platforms at a time; you chose %(n)d.") % {"n": len(slugs)}
-        )
-    return slugs, errors
+    form = ComparisonForm(query)
+    form.is_valid()
+    return form.slugs, form.messages()
 
 
 def load_comparison(query):
