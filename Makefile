@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
+.PHONY: run serve stack test bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ serve: install
 	  sh -c '$(MANAGE) migrate --no-input && $(MANAGE) seed && \
 	    $(MANAGE) collectstatic --no-input --verbosity 0 && \
 	    exec $(BIN)/gunicorn --bind 127.0.0.1:8000'
+
+# The production stack on this machine (deploy/stack.sh): nginx on http://127.0.0.1:8000 in
+# front of two gunicorn app servers on PostgreSQL and Redis, all in a temp dir. Ctrl-C stops.
+stack: install
+	deploy/stack.sh
 
 seed: install
 	$(MANAGE) seed
