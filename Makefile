@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
 OBSERVATORY := tests/observatory
 
-.PHONY: run serve test observatory bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
+.PHONY: run serve stack test test-fast observatory bench bench-tools screenshots lint format migrations-check reset-db seed check-data install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ serve: install
 	    $(MANAGE) collectstatic --no-input --verbosity 0 && \
 	    exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT)'
 
+# The production stack on this machine (deploy/stack.sh): nginx on http://127.0.0.1:8000 in
+# front of two gunicorn app servers on PostgreSQL and Redis, all in a temp dir. Ctrl-C stops.
+stack: install
+	deploy/stack.sh
+
 seed: install
 	$(MANAGE) seed
 
@@ -51,6 +56,10 @@ check-data: install
 
 test: install-dev observatory
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the tests marked slow (servers, scanners, benchmarks): for quick rounds.
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Mozilla's HTTP Observatory scanner (npm, version pinned in $(OBSERVATORY)/package-lock.json)
 # for tests/config/test_served_site.py. --ignore-scripts: its postinstall downloads the HSTS

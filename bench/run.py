@@ -120,10 +120,11 @@ def tool_version(args):
 class Server:
     """gunicorn with the production settings on a free local port."""
 
-    def __init__(self, env, workdir):
+    def __init__(self, env, workdir, app="config.wsgi:application", ready_path="/healthz"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
+        self.ready_path = ready_path
+        args = [GUNICORN, app, "--bind", f"127.0.0.1:{self.port}"]
         if (ROOT / "gunicorn.conf.py").exists():
             args += ["-c", str(ROOT / "gunicorn.conf.py")]
         else:
@@ -140,7 +141,7 @@ class Server:
             if self.process.poll() is not None:
                 raise SystemExit(f"gunicorn exited; see {self.log_path}")
             try:
-                status, _, _ = fetch(self.base + "/healthz", headers)
+                status, _, _ = fetch(self.base + self.ready_path, headers)
                 if status == 200:
                     return
             except OSError:
@@ -210,19 +211,31 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
-def wrk(base, path, headers, connections, seconds, timeout):
+def random_url_script():
+    """report.lua's reporting with random.lua's distinct URL per request, in one script."""
+    path = Path(tempfile.gettempdir()) / "bench-random-urls.lua"
+    path.write_text((BENCH / "report.lua").read_text() + "\n" + (BENCH / "random.lua").read_text())
+    return path
+
+
+def wrk(base, path, headers, connections, seconds, timeout, mode=None):
+    script = random_url_script() if mode else BENCH / "report.lua"
     args = [
         "wrk",
         f"--threads={min(2, connections)}",
         f"--connections={connections}",
         f"--duration={seconds}s",
         f"--timeout={timeout}s",
-        f"--script={BENCH / 'report.lua'}",
+        f"--script={script}",
     ]
     for name, value in headers.items():
         args += ["--header", f"{name}: {value}"]
     result = subprocess.run(
-        [*args, base + path], capture_output=True, text=True, check=False, timeout=seconds + 120
+        [*args, base + path, *([mode] if mode else [])],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=seconds + 120,
     )
     line = next((ln for ln in result.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
@@ -304,8 +317,9 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
     specs = [[key, path, headers] for key, _, path, headers in URLS]
     inprocess = django_side(env, "measure", json.dumps(specs))
 
-    server = Server(env, workdir)
     results = {"size": size, "populated": populated, "urls": {}}
+    results["bare"] = bare_figures(args, env, workdir)
+    server = Server(env, workdir)
 
     def measure(path, headers, seconds, connections=args.connections):
         headers = {**CLIENT_HEADERS, **proxy_headers, **headers}
@@ -355,6 +369,28 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
                 log(f"   after the rounds: {path}, {args.seconds} s")
                 rounds[key].append(measure(path, headers, args.seconds))
             results["urls"][key] = {**median_round(rounds[key]), **inprocess[key]}
+        # A parameter the page does not read, new on every request: served from the cache.
+        log(f"   cache bypass: /platforms.json?r=<random>, {args.connections} connections")
+        results["bypass"] = wrk(
+            server.base,
+            "/",
+            {**CLIENT_HEADERS, **proxy_headers},
+            args.connections,
+            args.seconds,
+            args.timeout,
+            mode="bypass",
+        )
+        if size == args.storm_size:
+            log(f"   miss storm: distinct valid filters, {args.load_connections} connections")
+            results["storm"] = wrk(
+                server.base,
+                "/",
+                {**CLIENT_HEADERS, **proxy_headers},
+                args.load_connections,
+                args.seconds,
+                args.timeout,
+                mode="storm",
+            )
         if "static" in extras:
             results["static"] = static_weights(server.base, proxy_headers)
         if "browser" in extras:
@@ -362,6 +398,24 @@ def bench_size(size, args, env, workdir, proxy_headers, extras):
     finally:
         server.stop()
     return results
+
+
+def bare_figures(args, env, workdir):
+    """The bare 30-card Django app (bench/bare) under the same gunicorn: requests/s at the
+    run's connections, and one request's time at 1 connection (its render, no queue)."""
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare.app"}
+    server = Server(bare_env, workdir, app="bench.bare.app:application", ready_path="/")
+    try:
+        server.wait_ready({})
+        for _ in range(20):
+            fetch(server.base + "/", {})
+        loaded = wrk(
+            server.base, "/", CLIENT_HEADERS, args.connections, args.seconds, args.timeout
+        )
+        single = wrk(server.base, "/", CLIENT_HEADERS, 1, max(1, args.seconds // 3), args.timeout)
+    finally:
+        server.stop()
+    return {"rps": loaded["rps"], "p50_ms": single["p50_ms"]}
 
 
 def ms(value):
@@ -377,9 +431,12 @@ def size_table(result):
     baseline = urls["healthz"]["rps"]
     lines = [
         "| URL | req/s | × baseline | p50 ms | p99 ms | non-2xx | socket errors "
-        "| SQL queries | uncached ms | bytes | gzip | br |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| SQL queries | uncached ms | bytes | gzip | br | cached: req/s ÷ bare "
+        "| uncached: ms ÷ bare |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |",
     ]
+    bare = result["bare"]
     for key, label, _, _ in URLS:
         row = urls[key]
         queries = str(row["queries_first"])
@@ -395,8 +452,26 @@ def size_table(result):
         lines.append(
             f"| {label} | {speed} | {row['non2xx']} | {row['socket_errors']} | {queries} "
             f"| {ms(row['miss_ms'])} | {kb(row['bytes'])} | {kb(row['gzip_bytes'])} "
-            f"| {kb(row['br_bytes'])} |"
+            f"| {kb(row['br_bytes'])} | {row['rps'] / bare['rps']:.2f} "
+            f"| {row['miss_ms'] / bare['p50_ms']:.1f} |"
         )
+    lines += [
+        "",
+        f"Bare Django, 30 cards (bench/bare, same gunicorn.conf.py): {bare['rps']:.0f} req/s "
+        f"at {result['urls']['list'].get('connections', 16)} connections; one request "
+        f"{ms(bare['p50_ms'])} ms at 1 connection.",
+    ]
+    for key, text in (
+        ("bypass", "Cache bypass, `/platforms.json?r=<random>`"),
+        ("storm", "Miss storm, distinct valid list filters (`?q=<2 letters>&need=…&sort=…`)"),
+    ):
+        if key in result:
+            run = result[key]
+            lines.append(
+                f"{text}: {run['rps']:.0f} req/s, p50 {ms(run['p50_ms'])} ms, p99 "
+                f"{ms(run['p99_ms'])} ms, {run['non2xx']} non-2xx, {run['socket_errors']} "
+                "socket errors."
+            )
     return "\n".join(lines)
 
 
@@ -584,12 +659,14 @@ def main():
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--load-connections", type=int, default=64)
     parser.add_argument("--load-size", type=int, help="catalogue for the load run (largest)")
+    parser.add_argument("--storm-size", type=int, help="catalogue for the miss storm (500)")
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     parser.add_argument("--notes", type=Path, default=BENCH / "notes.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.load_size = args.load_size or max(sizes)
+    args.storm_size = args.storm_size or (500 if 500 in sizes else max(sizes))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 

@@ -58,15 +58,20 @@ class CacheHeadersMiddleware:
     - The admin is never cached, by the browser or anything in between.
     - A response that already says how to cache it (htmx fragments say no-store) is left
       alone.
-    - A successful GET that sets no cookie is the same for everyone: a CDN or reverse proxy
-      may keep it for PUBLIC_CACHE_SECONDS. ConditionalGetMiddleware, above this one, adds
-      the ETag and answers If-None-Match with 304.
+    - A successful GET that sets no cookie is the same for everyone. Browsers revalidate it
+      on every visit (`max-age=0`: stale at once, so an edit shows as soon as it is saved);
+      ConditionalGetMiddleware, above this one, adds the ETag and answers If-None-Match
+      with a 304, which costs no rendering. A CDN or shared proxy may keep it for
+      PUBLIC_CACHE_SECONDS (`s-maxage`) and, when the site fails, serve it for
+      STALE_IF_ERROR_SECONDS (`stale-if-error`). Not `no-cache`: it would bind the shared
+      caches too, and s-maxage would mean nothing.
     - A response that sets a cookie is private to its browser.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.max_age = getattr(settings, "PUBLIC_CACHE_SECONDS", 300)
+        self.shared_max_age = getattr(settings, "PUBLIC_CACHE_SECONDS", 60)
+        self.stale_if_error = getattr(settings, "STALE_IF_ERROR_SECONDS", 3600)
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -78,7 +83,13 @@ class CacheHeadersMiddleware:
         elif response.cookies:
             patch_cache_control(response, private=True, no_cache=True)
         elif request.method in {"GET", "HEAD"} and response.status_code == 200:
-            patch_cache_control(response, public=True, max_age=self.max_age)
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=0,
+                s_maxage=self.shared_max_age,
+                stale_if_error=self.stale_if_error,
+            )
         return response
 
 

@@ -1,13 +1,32 @@
 """Rendered public pages, kept until the platform data changes.
 
-Every page a therapist sees is a function of the published data, the URL, today's date (facts
-turn stale after a year) and whether htmx asked for a fragment. `cached_until_data_changes`
-keeps a view's rendered 200 responses in the default cache under a key made of all four. The
-data's part is `data_version()`: the newest row id of every platform-data table and of its
-history table. Each save or delete through the ORM (the admin, reverts, "mark verified today",
-the seed command) writes a history row; bulk inserts add rows with new ids. So an edit changes
-the key on every app server at once, without signals or shared cache state: the default
-per-process cache is enough, and a shared one (e.g. Redis) works the same way.
+Every page a therapist sees is a function of the published data, the parameters the page
+uses, today's date (facts turn stale after a year) and whether htmx asked for a fragment.
+`cached_until_data_changes` keeps a view's rendered 200 responses in the default cache under
+a key made of all four. The data's part is `data_version()`: the newest row id of every
+platform-data table and of its history table. Each save or delete through the ORM (the admin,
+reverts, "mark verified today", the seed command) writes a history row; bulk inserts add rows
+with new ids. So an edit changes the key on every app server at once, without signals.
+
+**Canonical keys.** Each cached URL declares the query parameters it reads (`Params`). The
+wrapper rebuilds `request.GET` from those alone, in a fixed order, before the key is made
+and before the view runs: a parameter the page does not read never reaches the key or the
+view (or, for a page that refuses unknown parameters, goes to it as a 400, never cached),
+so `?r=<random>` cannot bypass the cache, and `?b=1&a=2` and `?a=2&b=1` share one entry.
+Nothing else of the request reaches a page: printed absolute URLs come from the SITE_URL
+setting, never from the Host header.
+
+**One build for the whole site.** With REDIS_URL set the default cache is Redis, shared by
+every worker of every app server; a miss takes a short build lock so that, after an edit,
+one worker renders each page (e.g. `/platforms.json` at 5,000 platforms, seconds of work)
+while the others wait for its result. The stored form carries the ETag (a hash of the body),
+so every server sends the same bytes with the same ETag and a 304 costs no rendering.
+
+**Faults.** Next to each entry a second copy is kept under a key without the data version,
+for STALE_IF_ERROR_SECONDS. When the database cannot be reached (the version query fails),
+that copy is served with `X-Stale-If-Error` saying so and until when; without one the request
+fails into the 503 page (config/faults.py). A cache that cannot be reached is a miss, never an
+error.
 
 What this cannot see: `QuerySet.update()` or raw SQL on public fields, which also bypass the
 change history, so the admin and commands never do that to published data. As a backstop no
@@ -15,35 +34,115 @@ entry lives longer than CACHE_SECONDS.
 
 A body over COMPRESS_ABOVE (in practice only `/platforms.json` of a large catalogue) is kept
 gzip-compressed, and sent that way to every client that accepts gzip, which all browsers and
-HTTP libraries do; the rare client that does not gets it decompressed. HTML pages stay well
-below the threshold and are sent as rendered.
+HTTP libraries do; the rare client that does not gets it decompressed.
 """
 
+import dataclasses
 import functools
 import gzip
 import hashlib
+import logging
 import re
+import time
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
-from django.db import connection
-from django.http import HttpResponse
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, QueryDict
+from django.template import loader
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
 from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_model_for_model
+
+logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 600
 # Bodies above this are kept and sent gzip-compressed: /platforms.json is 3.8 MB at 500
 # platforms and 38 MB at 5,000, about 0.1 MB and 1 MB compressed.
 COMPRESS_ABOVE = 1_000_000
 # A page that is still bigger than this, compressed, is rendered on every request rather
-# than held in each worker's memory.
+# than held in the cache.
 MAX_CACHED_BYTES = 8_000_000
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-# The request headers that change what a view renders (see compare.views.HtmxPartialMixin).
+# The request headers that change what a view renders (see compare.views.HtmxPartialMixin),
+# as django-htmx reads them: the exact value "true" or not.
 VARYING_HEADERS = ["HX-Request", "HX-Boosted", "HX-History-Restore-Request"]
+# Longer than any value a page reads (the list's search takes 100 characters); longer
+# values are cut to this.
+MAX_VALUE_LENGTH = 500
+MAX_VALUES = 20
+# How long a waiting worker polls for the page another one is building, and how often.
+BUILD_WAIT_SECONDS = 30
+BUILD_POLL_SECONDS = 0.05
+# The stored form's version: a shared cache may still hold an older release's entries for
+# CACHE_SECONDS after a deploy.
+KEY_PREFIX = "page3"
+
+
+@dataclasses.dataclass(frozen=True)
+class Params:
+    """The query parameters one page reads, and how each is put into canonical form.
+
+    - `one`: read once (the last value, as a form does); given twice, a 400.
+    - `many`: a set of values (e.g. the list's needs): sorted, repeats dropped.
+    - `ordered`: a list whose order matters (the platforms compared): kept as given.
+    - `reject_unknown`: the view itself refuses a parameter not named here with a 400 that
+      says so (the compare pages): such a request goes to the view as it came, uncached
+      (only 200s are cached), rather than with the parameter dropped.
+    """
+
+    one: tuple = ()
+    many: tuple = ()
+    ordered: tuple = ()
+    reject_unknown: bool = False
+
+    @property
+    def names(self):
+        """In the fixed order of the canonical query (and so of the page's own links)."""
+        return [*self.ordered, *self.one, *self.many]
+
+
+NO_PARAMS = Params()
+
+
+class BadParams(Exception):  # noqa: N818 - a refusal, shown to the visitor
+    pass
+
+
+def canonical_query(query, params):
+    """`query` (a QueryDict) reduced to the parameters in `params`, in a fixed order.
+
+    Raises BadParams with a message for the visitor when the query cannot be a page."""
+    canonical = QueryDict(mutable=True)
+    for name in params.names:
+        # Cut, not refused: past MAX_VALUE_LENGTH every page answers the same (it cuts the
+        # value shorter still, or refuses it), so the rest must not make keys of its own.
+        values = [value.strip()[:MAX_VALUE_LENGTH] for value in query.getlist(name)]
+        if not values:
+            continue
+        if len(values) > MAX_VALUES:
+            raise BadParams(
+                _("“%(name)s” is given %(count)d times; at most %(max)d.")
+                % {"name": name, "count": len(values), "max": MAX_VALUES}
+            )
+        if name in params.one:
+            if len(values) > 1:
+                raise BadParams(_("“%(name)s” may be given only once.") % {"name": name})
+        elif name in params.many:
+            values = sorted(set(values))
+        canonical.setlist(name, values)
+    canonical._mutable = False
+    return canonical
+
+
+def bad_params(request, message):
+    template = loader.get_template("400.html")
+    return HttpResponse(template.render({"message": message}, request), status=400)
 
 
 @functools.cache
@@ -72,34 +171,52 @@ def data_version():
         return cursor.fetchone()
 
 
-def cache_key(request):
-    parts = [
-        repr(data_version()),
-        timezone.localdate().isoformat(),
-        request.get_full_path(),
-        *(request.headers.get(name, "") for name in VARYING_HEADERS),
-    ]
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    # The prefix names the stored form (stored_form): a shared cache may still hold entries
-    # of an older release for CACHE_SECONDS after a deploy.
-    return f"page2:{digest}"
+def page_identity(request):
+    """Everything but the data that decides a page: its path, parameters and htmx headers.
+
+    Call after the wrapper has made request.GET canonical."""
+    return "\n".join(
+        [
+            request.path,
+            request.GET.urlencode(),
+            *(str(request.headers.get(name) == "true") for name in VARYING_HEADERS),
+        ]
+    )
+
+
+def digest(*parts):
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cache_key(request, version=None):
+    if version is None:
+        version = data_version()
+    identity = page_identity(request)
+    return f"{KEY_PREFIX}:{digest(repr(version), timezone.localdate().isoformat(), identity)}"
+
+
+def stale_key(request):
+    return f"{KEY_PREFIX}:stale:{digest(page_identity(request))}"
 
 
 def stored_form(response):
-    """What the cache keeps of a response: its headers, its body and whether that is gzip."""
+    """What the cache keeps of a response: its headers, body, whether that is gzip, ETag."""
     content = response.content
+    etag = hashlib.sha256(content).hexdigest()[:32]
     compressed = len(content) > COMPRESS_ABOVE
     if compressed:
         content = gzip.compress(content, compresslevel=6)
-    return list(response.items()), content, compressed
+    return list(response.items()), content, compressed, etag
 
 
 def from_stored(request, stored):
-    headers, content, compressed = stored
+    headers, content, compressed, etag = stored
     gzip_ok = compressed and ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", ""))
     response = HttpResponse(content if gzip_ok or not compressed else gzip.decompress(content))
     for name, value in headers:
         response[name] = value
+    # Strong, and so per representation: the gzip body is not the identity one.
+    response["ETag"] = f'"{etag}-gzip"' if gzip_ok else f'"{etag}"'
     if compressed:
         if gzip_ok:
             response["Content-Encoding"] = "gzip"
@@ -107,19 +224,54 @@ def from_stored(request, stored):
     return response
 
 
-def cached_until_data_changes(view):
-    """Serve a view's successful GETs from the cache until the data or the date changes."""
+class SafeCache:
+    """The default cache, where an unreachable cache (Redis down) is a miss, not an error."""
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        # With caching switched off (the test settings) the key would cost a query for nothing.
-        cache = caches["default"]
-        if request.method not in {"GET", "HEAD"} or isinstance(cache, DummyCache):
-            return view(request, *args, **kwargs)
-        key = cache_key(request)
-        stored = cache.get(key)
-        if stored is not None:
-            return from_stored(request, stored)
+    def __init__(self, cache):
+        self.cache = cache
+
+    def call(self, method, *args, default=None):
+        try:
+            return getattr(self.cache, method)(*args)
+        except Exception:  # the backend's own connection errors (redis, memcached)
+            logger.warning("Page cache unavailable for %s; rendering instead", method)
+            return default
+
+
+def stale_if_error_seconds():
+    return getattr(settings, "STALE_IF_ERROR_SECONDS", 3600)
+
+
+def serve_stale(request, cache):
+    """The last good copy of this page, when the database cannot be reached; else None."""
+    entry = cache.call("get", stale_key(request))
+    if entry is None:
+        return None
+    stored_at, stored = entry
+    until = stored_at + stale_if_error_seconds()
+    if time.time() > until:
+        return None
+    response = from_stored(request, stored)
+    response["X-Stale-If-Error"] = (
+        f"database unavailable; copy from {http_date(stored_at)}, served at most until "
+        f"{http_date(until)}"
+    )
+    return response
+
+
+def build(request, view, args, kwargs, cache, key):
+    """Render the page, once for the whole site when the cache is shared."""
+    lock = f"{key}:building"
+    if not cache.call("add", lock, 1, BUILD_WAIT_SECONDS, default=True):
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(BUILD_POLL_SECONDS)
+            stored = cache.call("get", key)
+            if stored is not None:
+                return from_stored(request, stored)
+            if cache.call("get", lock) is None:  # the builder gave up (error, not a 200)
+                break
+    try:
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
@@ -127,8 +279,43 @@ def cached_until_data_changes(view):
             return response
         stored = stored_form(response)
         if len(stored[1]) <= MAX_CACHED_BYTES:
-            cache.set(key, stored, CACHE_SECONDS)
-        # The first request gets a compressed body exactly as the ones after it will.
-        return from_stored(request, stored) if stored[2] else response
+            cache.call("set", key, stored, CACHE_SECONDS)
+            cache.call("set", stale_key(request), (time.time(), stored), stale_if_error_seconds())
+    finally:
+        cache.call("delete", lock)
+    return from_stored(request, stored)
+
+
+def cached_until_data_changes(view, params=NO_PARAMS):
+    """Serve a view's successful GETs from the cache until the data or the date changes.
+
+    `params` names the query parameters the view reads: no other reaches it or the key."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in {"GET", "HEAD"}:
+            return view(request, *args, **kwargs)
+        if params.reject_unknown and set(request.GET) - set(params.names):
+            return view(request, *args, **kwargs)
+        try:
+            request.GET = canonical_query(request.GET, params)
+        except BadParams as error:
+            return bad_params(request, str(error))
+        # With caching switched off (the test settings) the key would cost a query for nothing.
+        if isinstance(caches["default"], DummyCache):
+            return view(request, *args, **kwargs)
+        cache = SafeCache(caches["default"])
+        try:
+            version = data_version()
+        except DatabaseError:
+            stale = serve_stale(request, cache)
+            if stale is not None:
+                return stale
+            raise  # config/faults.py turns it into the 503 page
+        key = cache_key(request, version)
+        stored = cache.call("get", key)
+        if stored is not None:
+            return from_stored(request, stored)
+        return build(request, view, args, kwargs, cache, key)
 
     return wrapper

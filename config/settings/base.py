@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # decided in one place, below it and above anything that sets a cookie.
     "config.middleware.ConditionalGetMiddleware",  # Django's, for HEAD too
     "config.middleware.CacheHeadersMiddleware",
+    # A database that cannot be reached: the 503 page (its process_exception sees the views').
+    "config.faults.DatabaseUnavailableMiddleware",
     # A NUL anywhere (?p=%00, a cookie, a header, a form field), too many fields, a body too
     # big: the 400 page here, before the session, a view or PostgreSQL (a 500) sees them.
     "config.middleware.RejectBadInputMiddleware",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
             ],
         },
     },
@@ -107,7 +110,31 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock when it begins and waits up to `timeout`
+    # seconds for it, so parallel saves queue instead of failing with "database is locked"
+    # (a deferred transaction that reads, then writes, cannot wait: SQLite refuses at once).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=int(os.environ.get("SQLITE_TIMEOUT", "20"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The page cache (platforms/caching.py). Without REDIS_URL each process keeps its own (the
+# embedded default); with it (redis://host:6379/0) every worker of every app server shares
+# one, so a page is rendered once per data change for the whole site. A Redis that cannot be
+# reached is a cache miss, not an error: short timeouts keep a request from waiting on it.
+if REDIS_URL := os.environ.get("REDIS_URL", "").strip():
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "teletherapy"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
+    }
+# When the database cannot be reached, a public page the cache holds is served for at most
+# this long after it was rendered, with an X-Stale-If-Error header saying so.
+STALE_IF_ERROR_SECONDS = int(os.environ.get("STALE_IF_ERROR_SECONDS", "3600"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,8 +207,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
-# How long a CDN or reverse proxy may keep an anonymous page (config/middleware.py).
-PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300"))
+# Browsers revalidate every public page on each visit (max-age=0 with the ETag: a 304 when
+# nothing changed); a CDN or shared proxy may keep one this long (s-maxage), see
+# config/middleware.py and README "Caching".
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+
+# The site's own address, for absolute URLs printed on pages (the checklist's "Printed from"
+# line). Never the request's Host header: pages are cached and shown to everyone.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
 
 # Stderr, one line a record, with the id of the request that logged it (config/logging.py).
 LOGGING = logging_config(os.environ.get("LOG_LEVEL", "WARNING"))

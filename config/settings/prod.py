@@ -19,6 +19,8 @@ if not ALLOWED_HOSTS:
         "Set the ALLOWED_HOSTS environment variable to the comma-separated host names this "
         "site answers to, e.g. ALLOWED_HOSTS=compare.example.org (see README.md)."
     )
+# The address printed on pages: SITE_URL, else https:// and the first allowed host.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/") or f"https://{ALLOWED_HOSTS[0]}"
 # A database that outlives the process and is shared by every app server: PostgreSQL.
 # Without it the site would quietly write to a SQLite file inside the container.
 require_env("DATABASE_URL")
@@ -73,6 +75,8 @@ if env_bool("DJANGO_INSECURE_HTTP"):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = False
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
     SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = "sessionid", "csrftoken"
+    if not os.environ.get("SITE_URL", "").strip():
+        SITE_URL = f"http://{ALLOWED_HOSTS[0]}"
     logging.getLogger(__name__).warning(
         "DJANGO_INSECURE_HTTP is set: serving plain HTTP on loopback, for local use only."
     )

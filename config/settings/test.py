@@ -17,3 +17,4 @@ WHITENOISE_AUTOREFRESH = True
 # rolls its rows back, so on SQLite the next test reuses those ids. No cache here, then:
 # tests/compare/test_caching.py turns one on where it tests the caching itself.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+SITE_URL = "https://compare.example.org"

@@ -116,7 +116,8 @@ def test_anonymous_pages_are_cacheable_with_a_validator(client, prod):
         assert response.status_code == 200, url
         cache_control = response.headers["Cache-Control"]
         assert "public" in cache_control, url
-        assert get_max_age(response) == 300, url
+        assert get_max_age(response) == 0, url  # revalidated on every visit
+        assert "s-maxage=60" in cache_control, url  # a shared cache may keep it briefly
         assert response.headers.get("ETag") or response.headers.get("Last-Modified"), url
 
 
