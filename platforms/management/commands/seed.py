@@ -12,8 +12,8 @@ from platforms.models import (
     Fact,
     Incident,
     Plan,
-    Platform,
     PlanState,
+    Platform,
     Source,
 )
 
