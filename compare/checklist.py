@@ -110,6 +110,30 @@ MITIGATIONS = {
         "Read the privacy policy, opt out of every sharing you can, and tell clients what is "
         "still shared."
     ),
+    "ai-assistant": gettext_lazy(
+        "To keep it, confirm that your BAA covers the note-taker and where transcripts go, and "
+        "ask your client's consent before it runs."
+    ),
+    "live-captions": gettext_lazy(
+        "If a client needs captions, arrange a live captioner or another platform before the "
+        "session."
+    ),
+    "group-sessions": gettext_lazy(
+        "For couples, family or group work, use a platform that admits several clients, or "
+        "see each person separately."
+    ),
+    "phone-audio-only": gettext_lazy(
+        "Agree a backup with clients on a weak connection, such as a phone call you place "
+        "from a practice line."
+    ),
+    "recording-notice": gettext_lazy(
+        "Tell your client before any recording or transcript starts, record their consent, "
+        "and stop at once if one starts unannounced."
+    ),
+    "data-residency": gettext_lazy(
+        "If your clients or regulator require data kept in Canada, the EU or another region, "
+        "get the vendor's commitment in writing or choose one that offers it."
+    ),
 }
 FALLBACK_MITIGATION = gettext_lazy(
     "Weigh this gap before relying on the platform for sessions, and ask the vendor whether "
@@ -245,7 +269,11 @@ def fact_action(section, fact, criterion, platform_name):
         return _("Off by default on %(p)s: switch it on in the settings.") % {"p": platform_name}
     if section == MISSING:
         if state == State.ON_BY_DEFAULT:
-            return _("On by default on %(p)s: turn it off in the settings.") % {"p": platform_name}
+            turn_off = _("On by default on %(p)s: turn it off in the settings.")
+            # Then what to do if it stays on (for an AI note-taker: what keeping it takes).
+            return " ".join(
+                [turn_off % {"p": platform_name}, str(MITIGATIONS.get(criterion.slug, ""))]
+            ).strip()
         if state == State.YES:
             lead = _(
                 "%(p)s has it, and it is not known to be a setting you can turn off. Mitigate:"

@@ -1,8 +1,66 @@
-"""Data checks that span rows, which database constraints cannot express."""
+"""Data checks that span rows, which database constraints cannot express.
+
+The rules themselves (what counts as a claim without a quoted source, as third-party-only
+evidence, as a quoted citation) live on the QuerySets in models.py; this module only counts
+and reports them.
+"""
+
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from .models import Criterion, EncryptionPath, Fact, Incident, Platform
+from .models import Citation, Criterion, EncryptionPath, Fact, Incident, Platform, Source, State
+
+
+@dataclass(frozen=True)
+class EvidenceCounts:
+    """How well one platform's cells are sourced."""
+
+    platform: Platform
+    known: int
+    unknown: int
+    contested: int
+    third_party_only: int
+
+    @property
+    def cells(self):
+        return self.known + self.unknown
+
+
+def evidence_counts():
+    """Per platform, by name: known / unknown / contested / third-party-only facts.
+
+    Contested and third-party-only are both subsets of known; a contested fact is not counted
+    as third-party-only, whatever its sources."""
+    third_party_only = dict(
+        Fact.objects.contested_or_third_party()
+        .filter(contested=False)
+        .values_list("platform")
+        .annotate(n=Count("pk"))
+        .values_list("platform", "n")
+    )
+    known = Q(facts__in=Fact.objects.known())
+    platforms = Platform.objects.annotate(
+        n_known=Count("facts", filter=known),
+        n_unknown=Count("facts", filter=Q(facts__state=State.UNKNOWN)),
+        n_contested=Count("facts", filter=known & Q(facts__contested=True)),
+    ).order_by("name")
+    return [
+        EvidenceCounts(
+            platform=p,
+            known=p.n_known,
+            unknown=p.n_unknown,
+            contested=p.n_contested,
+            third_party_only=third_party_only.get(p.pk, 0),
+        )
+        for p in platforms
+    ]
+
+
+def published_known_share():
+    """(known, all) cells of the published platforms: the catalogue's floor is stated on it."""
+    published = Fact.objects.published()
+    return published.known().count(), published.count()
 
 
 def data_problems():
@@ -14,8 +72,15 @@ def data_problems():
             "slug", flat=True
         )
         problems.append(f"{platform}: no fact for {', '.join(missing)}")
-    for fact in Fact.objects.known().unsourced().select_related("platform", "criterion"):
-        problems.append(f"{fact}: state “{fact.state}” cites no source")
+    for fact in Fact.objects.unsourced_claims().select_related("platform", "criterion"):
+        problems.append(f"{fact}: state “{fact.state}” has no citation with a quote")
+    unquoted = Citation.objects.exclude(pk__in=Citation.objects.quoted().values("pk"))
+    for citation in unquoted.select_related(
+        "source", "fact__platform", "fact__criterion", "plan__platform"
+    ):
+        problems.append(f"{citation.owner}: the citation of {citation.source.url} has no quote")
+    for source in Source.objects.exclude(kind__in=Source.Kind.values):
+        problems.append(f"{source.url}: the source has no kind (vendor, third party, …)")
     for model in (EncryptionPath, Incident):
         for obj in model.objects.filter(sources__isnull=True).select_related("platform"):
             problems.append(f"{obj}: cites no source")

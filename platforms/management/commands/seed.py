@@ -29,7 +29,13 @@ HISTORY_MODELS = [
     Incident,
 ]
 
-SEED_FIXTURES = ["fixtures/criteria.json", "fixtures/platforms.json"]
+# Loaded in this order: criteria, the seed platforms, then the 2026 catalogue (new platforms,
+# and the new criteria's facts on the seed platforms, which refer to both earlier files).
+SEED_FIXTURES = [
+    "fixtures/criteria.json",
+    "fixtures/platforms.json",
+    "fixtures/platforms-2026.json",
+]
 
 
 class Command(BaseCommand):
