@@ -9,7 +9,7 @@ from . import changes, exports, views
 # The query parameters each cached page reads (platforms/caching.py): no other reaches the
 # view or the page cache's key. `format` is kept as a list so that the export can say what
 # is wrong with two of them.
-LIST_PARAMS = Params(one=("q", "sort", "page"), many=("need",), ordered=("format",))
+LIST_PARAMS = Params(one=("q", "sort", "vendor_only", "page"), many=("need",), ordered=("format",))
 COMPARE_PARAMS = Params(one=("find",), ordered=("p", "diff"), reject_unknown=True)
 EXPORT_PARAMS = Params(one=("find",), ordered=("p", "diff"), reject_unknown=True)
 

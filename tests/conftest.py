@@ -1,8 +1,12 @@
+import copy
 import os
 import shutil
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
 
 # Playwright's sync API runs an event loop in the test thread; Django's live_server and ORM
 # calls from that thread are safe here because the tests are not concurrent.
@@ -21,16 +25,41 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture
-def seeded(db):
-    """The seed data as `make run` loads it."""
-    call_command("seed", verbosity=0)
-
-
 @pytest.fixture(scope="session")
-def seeded_session(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("seed", "--force", verbosity=0)
+def seed_snapshot(django_db_setup, django_db_blocker):
+    """Every row `seed` writes (the data and its history), read once per test session.
+
+    The seed command takes seconds (natural-key lookups for a thousand rows); copying its
+    rows back takes a fraction of that, so each test that asks for the seed data gets exactly
+    what the command wrote, at the cost of a bulk insert."""
+    models = list(apps.get_app_config("platforms").get_models(include_auto_created=True))
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed", verbosity=0)
+        rows = {model: list(model._base_manager.all()) for model in models}
+        transaction.set_rollback(True)
+    return rows
+
+
+def restore_seed(snapshot):
+    for model, rows in snapshot.items():
+        model._base_manager.bulk_create([copy.copy(row) for row in rows])
+    # PostgreSQL's sequences do not move for rows inserted with their ids.
+    statements = connection.ops.sequence_reset_sql(no_style(), list(snapshot))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def seeded(db, seed_snapshot):
+    """The seed data as `make run` loads it."""
+    restore_seed(seed_snapshot)
+
+
+@pytest.fixture
+def seeded_committed(transactional_db, seed_snapshot):
+    """The seed data, committed, for a live server's threads (flushed after the test)."""
+    restore_seed(seed_snapshot)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,9 @@
 import pytest
-from django.core.management import call_command
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
+def site(live_server, seeded_committed):
     """The live server with the seed data loaded, as `make run` serves it."""
-    call_command("seed", verbosity=0)
     return live_server.url
 
 

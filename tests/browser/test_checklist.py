@@ -5,7 +5,6 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from platforms.models import EncryptionPath, Platform
@@ -14,9 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seeded_site(live_server, transactional_db):
+def seeded_site(live_server, seeded_committed):
     """The live server with the seed data, as `make run` serves it."""
-    call_command("seed", verbosity=0)
     return live_server.url
 
 

@@ -8,7 +8,6 @@ brotli does better still (bench/results.md has the figure from gunicorn).
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test.utils import override_settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -32,8 +31,7 @@ class ThroughMiddleware:
 
 
 @pytest.fixture
-def compressing_site(transactional_db):
-    call_command("seed", verbosity=0)
+def compressing_site(seeded_committed):
     create_synthetic_platforms(CATALOGUE - Platform.objects.count())
     middleware = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
     with override_settings(MIDDLEWARE=middleware):

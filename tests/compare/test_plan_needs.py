@@ -104,7 +104,8 @@ def test_the_card_names_the_plans_that_meet_the_needs(client, seeded):
     html = client.get("/", {"need": ["baa"], "q": "zoom"}).content.decode()
     assert "Business, Business Plus, Enterprise and Pro meet all 1 need" not in html
     assert "meet all 1 need" not in html
-    assert "Free misses: BAA offered (unknown)" in html
+    assert "Pro, Business, Business Plus and Enterprise meet your need" in html
+    assert "Basic (free) misses: BAA offered (unknown)" in html
 
 
 def test_cheapest_plan_uses_stated_prices_only(client, seeded):
@@ -122,7 +123,7 @@ def test_cheapest_plan_uses_stated_prices_only(client, seeded):
     zoom.update(price_amount=None, price_currency="", price_period="")
     html = client.get("/", {"need": ["baa"], "q": "zoom"}).content.decode()
     assert "Price not known for the plans that meet your needs." in html
-    assert "Cheapest plan" not in html
+    assert 'class="cheapest">Cheapest plan' not in html
 
 
 def test_cheapest_sort_puts_unknown_prices_last(client, mixed_catalogue):
