@@ -22,12 +22,6 @@ from .models import Subscription
 logger = logging.getLogger(__name__)
 
 
-def private(response):
-    """Token pages: never cached anywhere, and the token never leaves in a Referer."""
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
@@ -73,9 +67,7 @@ def subscribe_sent(request):
 
 
 def link_error(request, error):
-    return private(
-        render(request, "alerts/link_error.html", {"error": error}, status=error.status)
-    )
+    return render(request, "alerts/link_error.html", {"error": error}, status=error.status)
 
 
 @never_cache
@@ -86,12 +78,12 @@ def confirm(request, token):
         confirmation = links.Confirmation(token)
         if request.method == "POST":
             confirmation.apply()
-            return private(render(request, "alerts/subscription_confirmed.html"))
+            return render(request, "alerts/subscription_confirmed.html")
     except links.LinkError as error:
         return link_error(request, error)
     # A GET changes nothing: mail scanners open links; a person presses the button.
     context = {"confirmation": confirmation}
-    return private(render(request, "alerts/subscription_confirm.html", context))
+    return render(request, "alerts/subscription_confirm.html", context)
 
 
 @never_cache
@@ -107,6 +99,6 @@ def unsubscribe(request, token):
         # the address is erased, not flagged.
         if subscription is not None:
             subscription.delete()
-        return private(render(request, "alerts/unsubscribed.html"))
+        return render(request, "alerts/unsubscribed.html")
     context = {"subscribed": subscription is not None}
-    return private(render(request, "alerts/unsubscribe.html", context))
+    return render(request, "alerts/unsubscribe.html", context)
