@@ -54,14 +54,17 @@ class Command(BaseCommand):
     def send(self, holder, frequency):
         now = timezone.now()
         Subscription.objects.unconfirmed_expired(now).delete()
-        due = Subscription.objects.due(now).prefetch_related("platforms").order_by("pk")
+        due = Subscription.objects.due(now)
         if frequency:
             due = due.filter(frequency=frequency)
+        # The ids first, then batches: rows updated during the run are never re-read by an
+        # open cursor (SQLite gives no isolation between queries on one connection).
+        due_ids = list(due.order_by("pk").values_list("pk", flat=True))
         windows = {}  # (since, until) -> every platform's items, read once per window
         sent = failed = 0
         connection = get_connection()
         with connection:
-            for subscription in due.iterator(chunk_size=200):
+            for subscription in batches(due_ids):
                 if not SendLock.renew(LOCK, holder, LEASE):
                     raise CommandError("The send_alerts lock ran out; stopping this run.")
                 since, until = subscription.sent_through, subscription.window_end(now)
@@ -81,3 +84,9 @@ class Command(BaseCommand):
                     sent += 1
                 subscription.record_window(since, until, sent=bool(groups))
         return sent, failed
+
+
+def batches(ids, size=200):
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        yield from Subscription.objects.filter(pk__in=chunk).prefetch_related("platforms")
