@@ -43,7 +43,19 @@ def chosen_platform(request):
 
 
 def fact_changes(platform=None, limit=MAX_CHANGES):
-    """The newest state changes of published facts, newest first, in one query.
+    """The newest state changes of published facts, newest first, in one query."""
+    platforms = None if platform is None else [platform]
+    return [describe(row) for row in state_change_rows(platforms)[:limit]]
+
+
+def fact_changes_between(since, until, platforms=None):
+    """Every state change recorded after `since` and up to `until`, newest first (for the
+    e-mail alerts, which send each subscriber the changes since its last message)."""
+    return [describe(row) for row in state_change_rows(platforms, since, until)]
+
+
+def state_change_rows(platforms=None, since=None, until=None):
+    """The history rows that are state changes, newest first.
 
     A row is a change when its state differs from the same fact's previous history row (an
     edit that touched only a note or the sources is not listed), or when a fact was added
@@ -56,14 +68,23 @@ def fact_changes(platform=None, limit=MAX_CHANGES):
             order_by=[F("history_date").asc(), F("history_id").asc()],
         )
     ).filter(platform__published=True)
-    if platform is not None:
-        rows = rows.filter(platform=platform)
+    if platforms is not None:
+        rows = rows.filter(platform__in=platforms)
     changed = Q(history_type="~", old_state__isnull=False) & ~Q(old_state=F("state"))
     added = Q(history_type="+") & (
         Q(history_change_reason__isnull=True) | ~Q(history_change_reason=SEED_CHANGE_REASON)
     )
     removed = Q(history_type="-")
-    rows = (
+    if since is not None or until is not None:
+        # Repeated inside each alternative, so Django filters on the date together with the
+        # window (its QUALIFY step): a WHERE would drop the earlier row that Lag compares with.
+        when = Q()
+        if since is not None:
+            when &= Q(history_date__gt=since)
+        if until is not None:
+            when &= Q(history_date__lte=until)
+        changed, added, removed = changed & when, added & when, removed & when
+    return (
         rows.filter(changed | added | removed)
         .select_related("platform", "criterion")
         .only(
@@ -78,7 +99,6 @@ def fact_changes(platform=None, limit=MAX_CHANGES):
         )
         .order_by("-history_date", "-history_id")
     )
-    return [describe(row) for row in rows[:limit]]
 
 
 @dataclass

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("platforms.urls")),
     path("", include("compare.urls")),
+    path("", include("alerts.urls")),
 ]
 
 handler500 = "config.errors.server_error"

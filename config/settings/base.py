@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "platforms",
     "compare",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -218,3 +219,22 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/
 
 # Stderr, one line a record, with the id of the request that logged it (config/logging.py).
 LOGGING = logging_config(os.environ.get("LOG_LEVEL", "WARNING"))
+
+# --- E-mail ------------------------------------------------------------------------------
+# Django's e-mail framework: SMTP from the environment (README, "E-mail"). `make run` prints
+# messages in its terminal (dev.py); the tests keep them in memory (test.py).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Teletherapy Compare <alerts@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- end of e-mail -----------------------------------------------------------------------
+
+# --- Site address ------------------------------------------------------------------------
+# The site's own address, for absolute links in e-mails. Never the request's Host header.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+# --- end of site address -----------------------------------------------------------------

@@ -17,4 +17,6 @@ WHITENOISE_AUTOREFRESH = True
 # rolls its rows back, so on SQLite the next test reuses those ids. No cache here, then:
 # tests/compare/test_caching.py turns one on where it tests the caching itself.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# E-mail stays in memory (django.core.mail.outbox); the site's address is fixed.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_URL = "https://compare.example.org"
