@@ -214,7 +214,8 @@ CONTENT_SECURITY_POLICY = {
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 
 # The site's own address, for absolute URLs printed on pages (the checklist's "Printed from"
-# line). Never the request's Host header: pages are cached and shown to everyone.
+# line) and in e-mails. Never the request's Host header: pages are cached and shown to
+# everyone.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
 
 # Stderr, one line a record, with the id of the request that logged it (config/logging.py).
@@ -233,8 +234,3 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Teletherapy Compare <alerts@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- end of e-mail -----------------------------------------------------------------------
-
-# --- Site address ------------------------------------------------------------------------
-# The site's own address, for absolute links in e-mails. Never the request's Host header.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
-# --- end of site address -----------------------------------------------------------------
