@@ -28,6 +28,32 @@ class NeedFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KnownChoicesField
 
 
+class RawCheckbox(forms.CheckboxInput):
+    """A checkbox that hands its field the value as sent, so a bad one can be refused."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class SwitchField(forms.BooleanField):
+    """An on/off query parameter: 1, on or true; 0, false or absent; anything else is an
+    error, not a silent "on"."""
+
+    ON, OFF = {"1", "on", "true"}, {"", "0", "off", "false"}
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip().lower()
+        if text in self.ON:
+            return True
+        if text in self.OFF:
+            return False
+        raise forms.ValidationError(_("Use 1 for on or 0 for off."), code="invalid")
+
+
+class SwitchFilter(django_filters.BooleanFilter):
+    field_class = SwitchField
+
+
 class PlatformFilter(django_filters.FilterSet):
     SORTS = [
         ("name", _("Name")),
@@ -47,9 +73,10 @@ class PlatformFilter(django_filters.FilterSet):
         to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
     )
-    vendor_only = django_filters.BooleanFilter(
+    vendor_only = SwitchFilter(
         label=_("Count only what the vendor itself states"),
-        widget=forms.CheckboxInput,
+        widget=RawCheckbox,
+        required=False,
     )
     sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORTS, empty_label=None)
 

@@ -9,29 +9,7 @@ import pytest
 from platforms.models import NEED_MET_BY, Criterion, Fact, Plan, PlanState, State
 from platforms.synthetic import create_synthetic_platforms
 
-
-def expected_slugs(dataset, needs, vendor_only=False):
-    """The platforms with a plan meeting every need, computed from the JSON alone."""
-    met_by = {c["slug"]: NEED_MET_BY[State(c["recommended"])] for c in dataset["criteria"]}
-    listed = set()
-    for platform in dataset["platforms"]:
-        facts = platform["facts"]
-        units = [p["slug"] for p in platform["plans"]] or [None]
-        for plan in units:
-
-            def meets(need, plan=plan, facts=facts):
-                fact = facts.get(need)
-                if fact is None:
-                    return False
-                state = fact["by_plan"][plan] if plan else fact["state"]
-                if vendor_only and fact["strength"] != "vendor":
-                    return False
-                return state in met_by[need]
-
-            if all(meets(need) for need in needs):
-                listed.add(platform["slug"])
-                break
-    return listed
+from .oracle import expected_slugs
 
 
 def listed_slugs(client, needs, vendor_only=False):
