@@ -9,6 +9,7 @@ cached.
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.utils.cache import get_max_age
