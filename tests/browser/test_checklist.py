@@ -108,7 +108,7 @@ def test_compare_page_shows_compact_diagrams_and_downloads_what_is_on_screen(pag
     with page.expect_download() as info:
         page.get_by_role("link", name="CSV", exact=True).click()
     download = info.value
-    assert download.suggested_filename == "compare-zoom-webex.csv"
+    assert download.suggested_filename == "compare-zoom-webex-differences.csv"
     rows = read_download(download)
     assert [r["criterion"] for r in rows] == shown
     assert_no_axe_violations(page)
