@@ -145,16 +145,6 @@ def test_footnotes_highlight_their_source_lead_back_and_are_big_enough_to_tap(si
     assert back[0] >= 24 and back[1] >= 24
 
 
-@pytest.mark.parametrize("paper", ["Letter", "A4"])
-def test_checklists_print_on_two_pages_at_most_on_letter_and_a4(site, page, paper):
-    from .test_checklist import pdf_pages
-
-    page.emulate_media(media="print")
-    for slug in Platform.objects.published().values_list("slug", flat=True):
-        page.goto(f"{site}/platforms/{slug}/checklist/")
-        assert 1 <= pdf_pages(page.pdf(format=paper, prefer_css_page_size=True)) <= 2, slug
-
-
 def test_a_contested_item_prints_its_reason(site, page):
     fact = Fact.objects.filter(contested=True).exclude(contested_reason="").first()
     assert fact is not None, "the seed has a contested fact"
