@@ -345,6 +345,7 @@ class FactInline(admin.StackedInline):
         "note",
         "evidence",
         ("contested", "contested_reason"),
+        "check_date_confirmed",
     ]
     readonly_fields = ["evidence"]
     ordering = ["criterion__order"]
