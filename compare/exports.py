@@ -294,7 +294,9 @@ def comparison_export(request, fmt):
         return bad_request(errors)
     only_differences = request.GET.get("diff") == "1"
     data = comparison_data(platforms, comparison_rows(platforms), only_differences)
-    filename = "compare-" + "-".join(p.slug for p in platforms) + f".{fmt}"
+    # Only the differing rows is another table than the full comparison: another file name.
+    suffix = "-differences" if only_differences else ""
+    filename = "compare-" + "-".join(p.slug for p in platforms) + f"{suffix}.{fmt}"
     if fmt == "json":
         return json_response(data, filename)
     header = ["group", "criterion", "criterion_slug", "recommended", "differs"]

@@ -128,6 +128,19 @@ class PlatformFilter(django_filters.FilterSet):
         """Values of `need` in the link that are not needs this site knows."""
         return getattr(self.form.fields["need"], "ignored", []) if self.is_bound else []
 
+    @property
+    def is_narrowed(self):
+        """Whether the link sets anything beyond the plain list: a search, a need, the
+        vendor-only count, another sort, or values that could not be used."""
+        if not self.is_bound:
+            return False
+        if not self.is_valid() or self.ignored_needs:
+            return True
+        data = self.form.cleaned_data
+        return bool(data.get("q") or data.get("need") or data.get("vendor_only")) or data.get(
+            "sort"
+        ) not in (None, "", "name")
+
     @cached_property
     def criteria(self):
         """The filterable criteria, in order: the need checkboxes."""

@@ -11,11 +11,23 @@ from platforms.models import Criterion, State
 from platforms.needs import PlanMatrix
 
 
+class Ref(int):
+    """A footnote number as cited in one place: `anchor` is that place's id, so the source's
+    entry can link back to it."""
+
+    def __new__(cls, number, anchor):
+        ref = super().__new__(cls, number)
+        ref.anchor = anchor
+        return ref
+
+
 class Footnotes:
-    """Numbers sources in order of first citation, so each page has one list of references."""
+    """Numbers sources in order of first citation, so each page has one list of references;
+    each entry remembers where it was cited (`backrefs`), for its links back."""
 
     def __init__(self):
         self.numbers = {}
+        self.backrefs = {}
 
     def cite(self, fact):
         """Number a fact's citations; each citation gets its source's number as `.ref`."""
@@ -30,11 +42,16 @@ class Footnotes:
         for source in sources:
             if source.pk not in self.numbers:
                 self.numbers[source.pk] = (len(self.numbers) + 1, source)
-            numbers.append(self.numbers[source.pk][0])
+            number = self.numbers[source.pk][0]
+            places = self.backrefs.setdefault(number, [])
+            ref = Ref(number, f"cite-{number}-{len(places) + 1}")
+            places.append(ref)
+            numbers.append(ref)
         return numbers
 
     def __iter__(self):
-        return iter(self.numbers.values())
+        """(number, source, the places citing it) in number order."""
+        return iter((n, source, self.backrefs[n]) for n, source in self.numbers.values())
 
     def __len__(self):
         return len(self.numbers)

@@ -1,5 +1,6 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
 
 from platforms.caching import Params
 from platforms.caching import cached_until_data_changes as cached
@@ -42,6 +43,11 @@ urlpatterns = [
     ),
     path("platforms.csv", cached(exports.dataset_csv), name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
+    path(
+        "data/",
+        cached(require_safe(TemplateView.as_view(template_name="compare/data_exports.html"))),
+        name="data-exports",
+    ),
     path("changes/", changes.change_list, name="change-list"),
     path("changes/feed/", require_safe(changes.ChangeFeed()), name="change-feed"),
 ]

@@ -98,6 +98,8 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
         chosen = {c.slug for c in needs}
         context.update(
+            # "Clear all" is offered once anything narrows or reorders the list.
+            filtered=filterset.is_narrowed,
             needs=needs,
             vendor_only=vendor_only,
             ignored_needs=filterset.ignored_needs,
@@ -252,7 +254,15 @@ def comparison_rows(platforms):
             for platform in platforms
         ]
         values = {(f.state, f.plan_scope, plan_reading(f)) if f else None for f in cells}
-        rows.append({"criterion": criterion, "cells": cells, "differs": len(values) > 1})
+        rows.append(
+            {
+                "criterion": criterion,
+                "cells": cells,
+                # For the page: each cell with its platform, named in the cell on a phone.
+                "columns": list(zip(platforms, cells, strict=True)),
+                "differs": len(values) > 1,
+            }
+        )
     return rows
 
 

@@ -138,7 +138,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        return ReadableChanges(self.model, historical_record)
+        return ReadableChanges(self.model, historical_record, mark_words=True)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # /history/abc/ reached the database as a ValueError (a 500).
@@ -274,6 +274,11 @@ class SourceAdmin(VersionedAdmin):
     formfield_overrides = HTTPS_URLS
     date_hierarchy = "accessed_on"
 
+    def get_changeform_initial_data(self, request):
+        # A new source is usually entered the day it was read.
+        initial = super().get_changeform_initial_data(request)
+        return {"accessed_on": timezone.localdate(), **initial}
+
 
 class CitationInline(admin.TabularInline):
     """A fact's (or plan's) citations: the source, the quoted sentence and when it was seen."""
@@ -330,6 +335,9 @@ class PlanInline(admin.TabularInline):
 class FactInline(admin.StackedInline):
     model = Fact
     form = FactForm
+    # One collapsible group per criterion group: the page stays short, a group with an
+    # error opens itself.
+    template = "admin/platforms/fact_inline_grouped.html"
     extra = 0
     fields = [
         ("criterion", "state", "verified_on"),
@@ -337,6 +345,7 @@ class FactInline(admin.StackedInline):
         "note",
         "evidence",
         ("contested", "contested_reason"),
+        "check_date_confirmed",
     ]
     readonly_fields = ["evidence"]
     ordering = ["criterion__order"]

@@ -14,9 +14,39 @@ NEEDS_QUOTED_CITATION = _(
 )
 
 
+def require_check_date(form):
+    """A fact whose state changes needs its "checked on" date confirmed: the old date would
+    claim the new state was checked back then. Refused once with the date set to today in
+    the form (and the confirmation noted), so saving again confirms it, or any other date
+    the editor types."""
+    if form.instance.pk is None or "state" not in form.changed_data:
+        return
+    today = timezone.localdate()
+    data = form.cleaned_data
+    if (
+        "verified_on" in form.changed_data
+        or data.get("check_date_confirmed")
+        or data.get("verified_on") == today
+        or "verified_on" in form.errors
+    ):
+        return
+    form.add_error(
+        "verified_on",
+        _(
+            "You changed the state: confirm when it was checked. The date now says today; "
+            "change it if you checked on another day, then save again."
+        ),
+    )
+    form.data = form.data.copy()
+    form.data[form.add_prefix("verified_on")] = today.isoformat()
+    form.data[form.add_prefix("check_date_confirmed")] = "True"
+
+
 class FactForm(forms.ModelForm):
     """A fact edited inline on its platform's page, where its citations are not: a state
     other than unknown needs a quoted citation already saved on the fact's own page."""
+
+    check_date_confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Fact
@@ -34,6 +64,7 @@ class FactForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        require_check_date(self)
         state = cleaned.get("state")
         if "state" in self.changed_data and state and state != State.UNKNOWN:
             quoted = self.instance.pk and Fact.objects.filter(pk=self.instance.pk).exclude(
@@ -58,7 +89,13 @@ class FactPageForm(FactForm):
     """The fact's own page: the citations inline below are checked by CitationFormSet."""
 
     def clean(self):
-        return forms.ModelForm.clean(self)
+        cleaned = forms.ModelForm.clean(self)
+        require_check_date(self)
+        # For CitationFormSet: a change of citations needs the date confirmed too.
+        self.instance.check_date_confirmed = bool(
+            cleaned.get("check_date_confirmed") or "verified_on" in self.changed_data
+        )
+        return cleaned
 
 
 class CitationForm(forms.ModelForm):
@@ -80,6 +117,8 @@ class CitationFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         owner = self.instance
+        if isinstance(owner, Fact):
+            self.require_check_date(owner)
         if not isinstance(owner, Fact) or owner.state == State.UNKNOWN:
             return
         kept = [
@@ -98,6 +137,23 @@ class CitationFormSet(forms.BaseInlineFormSet):
                 ),
                 code="no_quoted_citation",
             )
+
+    def require_check_date(self, fact):
+        """Citations changed on a fact checked before today: the editor confirms the date
+        (the fact form above says when it was checked)."""
+        changed = any(form.has_changed() for form in self.forms) or self.deleted_forms
+        if not changed or fact.pk is None or getattr(fact, "check_date_confirmed", False):
+            return
+        if fact.verified_on == timezone.localdate():
+            return
+        raise ValidationError(
+            _(
+                "You changed the citations: confirm when the fact was checked by setting "
+                "“Verified on” above (today is %(today)s), then save again."
+            )
+            % {"today": date_format(timezone.localdate())},
+            code="confirm_check_date",
+        )
 
 
 class PlanStateFormSet(forms.BaseInlineFormSet):

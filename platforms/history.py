@@ -1,19 +1,57 @@
 """Reading the history tables (django-simple-history) for people: what changed, field by field."""
 
+import difflib
+import re
+
 from django.db.models import ManyToManyField, Q
+from django.utils.html import conditional_escape, format_html, format_html_join
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .models import Citation, EncryptionPath, Fact, Incident, Plan, PlanState, Platform
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
-    """Field changes with choice labels ("Unknown → Yes") instead of stored codes."""
+    """Field changes with choice labels ("Unknown → Yes") instead of stored codes; with
+    `mark_words` (the History page), the changed words of a long text are marked."""
+
+    def __init__(self, *args, mark_words=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mark_words = mark_words
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
         if not isinstance(field, ManyToManyField) and field.choices:
             return dict(field.flatchoices).get(value, value)
         return super().prepare_delta_change_value(change, value)
+
+    def stringify_delta_change_values(self, change, old, new):
+        """Whole values in whole words: simple-history cuts long texts mid-word ("A
+        wid[264 chars]ode"); here both versions are shown in full, and in a long text the
+        words that changed are marked."""
+        if not (isinstance(old, str) and isinstance(new, str)):
+            return super().stringify_delta_change_values(change, old, new)
+        if not self.mark_words or max(len(old), len(new)) <= self.max_displayed_delta_change_chars:
+            return conditional_escape(old), conditional_escape(new)
+        return marked_words(old, new)
+
+
+def marked_words(old, new):
+    """`old` and `new` as HTML, each with the words the other lacks inside <mark>."""
+    old_words, new_words = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    old_parts, new_parts = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        before, after = "".join(old_words[i1:i2]), "".join(new_words[j1:j2])
+        marked = tag != "equal"
+        if before:
+            old_parts.append(("<mark>{}</mark>" if marked else "{}", before))
+        if after:
+            new_parts.append(("<mark>{}</mark>" if marked else "{}", after))
+
+    def html(parts):
+        return format_html_join("", "{}", ((format_html(template, v),) for template, v in parts))
+
+    return html(old_parts), html(new_parts)
 
 
 def field_changes(model, record, previous):

@@ -191,14 +191,3 @@ def test_whole_flow_by_keyboard(site, page):
 def test_pages_have_no_axe_violations(site, page, path):
     page.goto(site + path)
     assert_no_axe_violations(page)
-
-
-def test_compare_page_on_a_phone_scrolls_the_table_not_the_page(site, browser):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    page = context.new_page()
-    page.goto(site + "/compare/?p=zoom&p=webex&p=doxy-me&p=vsee")
-    page_width = page.evaluate("document.documentElement.scrollWidth")
-    assert page_width <= 380
-    scroller = page.locator(".table-scroll")
-    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth")
-    context.close()
