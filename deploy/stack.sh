@@ -144,6 +144,7 @@ APP1=$APP1
 APP2=$APP2
 APP1_PID=$(cat "$DIR/app1.pid")
 APP2_PID=$(cat "$DIR/app2.pid")
+WORKERS=$WORKERS
 PG_BIN=$PG_BIN
 PG_DATA=$DIR/pg/data
 PG_USER=$PG_USER
