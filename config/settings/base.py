@@ -111,7 +111,7 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # Every transaction takes SQLite's write lock when it begins and waits up to `timeout`
     # seconds for it, so parallel saves queue instead of failing with "database is locked"
     # (a deferred transaction that reads, then writes, cannot wait: SQLite refuses at once).
