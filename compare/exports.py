@@ -125,28 +125,20 @@ def dataset_rows(dataset):
             advice = Criterion(recommended=criterion["recommended"]).advice_for(
                 fact["state"] if fact else State.UNKNOWN
             )
-            if not fact:
-                yield [
-                    platform["name"],
-                    platform["slug"],
-                    criterion["group"],
-                    criterion["label"],
-                    criterion["slug"],
-                    criterion["recommended"],
-                    State.UNKNOWN.value,
-                    _("No entry yet"),
-                    False,
-                    ADVICE_WORDS[advice],
-                    *[""] * 9,
-                ]
-                continue
-            yield [
+            row = [
                 platform["name"],
                 platform["slug"],
                 criterion["group"],
                 criterion["label"],
                 criterion["slug"],
                 criterion["recommended"],
+            ]
+            if not fact:
+                unknown = [State.UNKNOWN.value, _("No entry yet"), False, ADVICE_WORDS[advice]]
+                yield [*row, *unknown, *[""] * (len(DATASET_COLUMNS) - len(row) - len(unknown))]
+                continue
+            yield [
+                *row,
                 fact["state"],
                 state_label(fact["state"]),
                 advice == "as-recommended",

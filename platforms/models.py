@@ -294,10 +294,6 @@ class Plan(models.Model):
     natural_key.dependencies = ["platforms.platform"]
 
     @property
-    def has_price(self):
-        return self.price_amount is not None
-
-    @property
     def monthly_price(self):
         """The price per month, for ranking; None when no page states one. A free plan costs
         nothing whatever its price fields say."""
@@ -596,9 +592,6 @@ class Fact(Sourced):
         return self.criterion.is_met_by(self.state)
 
     # Evidence, read from prefetched citations (Fact.objects.with_evidence() in views).
-
-    def quoted_citations(self):
-        return [c for c in self.citations.all() if c.quote.strip()]
 
     @property
     def strength(self):

@@ -217,10 +217,6 @@ def without_plans():
     return ~Exists(Plan.objects.filter(platform=OuterRef("pk")))
 
 
-def with_plans():
-    return Exists(Plan.objects.filter(platform=OuterRef("pk")))
-
-
 def platforms_meeting(platforms, needs, vendor_only=False):
     """The platforms of `platforms` with a plan (or, without plans, facts) meeting every
     one of `needs`."""
