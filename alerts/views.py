@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import links, mail, throttle
 from .forms import PreselectForm, SubscribeForm
@@ -61,7 +61,7 @@ def send_confirmation(email, choices):
     mail.confirmation(subscription, token, summary).send()
 
 
-@require_GET
+@require_safe
 def subscribe_sent(request):
     return render(request, "alerts/subscription_sent.html")
 

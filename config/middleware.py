@@ -7,12 +7,17 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.log import log_response
+from django.utils.translation import gettext as _
 
 from .logging import current_request_id
 
@@ -179,16 +184,25 @@ class RejectBadInputMiddleware:
         try:
             where = nul_in(request)
             problem = where and f"a NUL character in {where}"
-        except SuspiciousOperation as exc:  # TooManyFieldsSent, RequestDataTooBig
-            problem = str(exc)
+            message = where and _(
+                "The request had a null character (NUL, %%00) in %(where)s, and no page "
+                "accepts one. Remove it and try again."
+            ) % {"where": where}
+        except TooManyFieldsSent as exc:
+            problem, message = str(exc), _("The request had too many fields.")
+        except RequestDataTooBig as exc:
+            problem, message = str(exc), _("The request was too large.")
+        except SuspiciousOperation as exc:
+            problem, message = str(exc), None
         if problem:
-            return bad_request_page(request, problem)
+            return bad_request_page(request, problem, message)
         return self.get_response(request)
 
 
-def bad_request_page(request, problem):
-    """The friendly 400 page, logged once as a warning that says what was wrong."""
-    response = render(request, "400.html", status=400)
+def bad_request_page(request, problem, message=None):
+    """The friendly 400 page, saying `message` (what was wrong, for the visitor) when given,
+    logged once as a warning that says `problem` (for the log)."""
+    response = render(request, "400.html", {"message": message}, status=400)
     log_response("Bad Request: %s (%s)", request.path, problem, response=response, request=request)
     return response
 

@@ -3,8 +3,9 @@
 import re
 
 from django.core import mail
+from django.utils import timezone
 
-from platforms.models import Fact
+from platforms.models import Fact, Source, State
 from tests.platforms.admin_forms import form_data
 
 # A test stand-in for the sentence a cited page says (the admin needs one to save a known
@@ -13,15 +14,32 @@ TEST_QUOTE = "A sentence standing in for the cited page's words, in the test dat
 
 
 def edit_state(client, fact, state):
-    """Change a fact's state through the admin change form, as an editor would."""
+    """Change a fact's state on its admin page, as an editor would: the new state, the check
+    date confirmed as today (the admin refuses a changed state under the old date), and, for
+    a known state on a fact without a quoted citation, one quoted citation in the blank row."""
     url = f"/admin/platforms/fact/{fact.pk}/change/"
     data = form_data(client.get(url))
     data["state"] = state
-    for key, value in list(data.items()):
-        if re.fullmatch(r"citations-\d+-source", key) and value:
-            data[key.replace("-source", "-quote")] = TEST_QUOTE
+    data["verified_on"] = timezone.localdate().isoformat()
+    if state != State.UNKNOWN and not has_quoted_citation(data):
+        blank = f"citations-{data['citations-INITIAL_FORMS']}"  # the "add another" row
+        assert int(data["citations-TOTAL_FORMS"]) > int(data["citations-INITIAL_FORMS"])
+        source = Source.objects.exclude(citations__fact=fact).first()
+        data[f"{blank}-source"] = str(source.pk)
+        data[f"{blank}-quote"] = TEST_QUOTE
+        data[f"{blank}-seen_on"] = timezone.localdate().isoformat()
     response = client.post(url, data)
     assert response.status_code == 302, response.context["errors"]
+
+
+def has_quoted_citation(data):
+    """Whether the posted fact page keeps a citation with a quote."""
+    return any(
+        re.fullmatch(r"citations-\d+-quote", key)
+        and value.strip()
+        and f"{key.removesuffix('-quote')}-DELETE" not in data
+        for key, value in data.items()
+    )
 
 
 def cited_fact(**filters):

@@ -1,6 +1,8 @@
 """The page cache's keys are canonical, and its faults degrade to stale pages or a 503."""
 
+import runpy
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -9,6 +11,8 @@ from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from platforms import caching
+
+BASE_SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings" / "base.py"
 
 pytestmark = pytest.mark.django_db
 
@@ -173,15 +177,10 @@ def test_an_unreachable_shared_cache_is_a_miss_not_an_error(client, seeded, sett
 
 
 def test_redis_url_selects_the_shared_cache(monkeypatch):
-    import importlib
-
-    import config.settings.base as base
-
+    # A fresh run of the settings module, not importlib.reload(): reloading replaced the
+    # live module's TEMPLATES with one django-template-partials had not wrapped yet, and a
+    # later test applying prod settings over them lost the partials loader (a 500 on "/").
     monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
-    try:
-        reloaded = importlib.reload(base)
-        assert reloaded.CACHES["default"]["BACKEND"].endswith("RedisCache")
-        assert reloaded.CACHES["default"]["LOCATION"] == "redis://cache.internal:6379/2"
-    finally:
-        monkeypatch.delenv("REDIS_URL")
-        importlib.reload(base)
+    fresh = runpy.run_path(str(BASE_SETTINGS))
+    assert fresh["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
+    assert fresh["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/2"

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from platforms import caching
+from platforms.dataset import SCHEMA_VERSION
 from platforms.models import Fact, Platform
 from platforms.synthetic import create_synthetic_platforms
 
@@ -159,7 +160,7 @@ def test_a_client_without_gzip_gets_the_big_body_plain(client, seeded, compress_
     assert queries == 1  # the compressed copy, decompressed
     assert not response.has_header("Content-Encoding")
     assert "Accept-Encoding" in response["Vary"]
-    assert response.json()["schema"] == 1
+    assert response.json()["schema"] == SCHEMA_VERSION
 
 
 def test_pages_under_the_threshold_are_sent_as_rendered(client, seeded):
@@ -177,4 +178,4 @@ def test_a_body_too_big_even_compressed_is_rebuilt_each_time(
     response, queries = get(client, "/platforms.json", **{"Accept-Encoding": "gzip"})
     assert queries > 1
     assert response["Content-Encoding"] == "gzip"
-    assert json.loads(gzip.decompress(response.content))["schema"] == 1
+    assert json.loads(gzip.decompress(response.content))["schema"] == SCHEMA_VERSION

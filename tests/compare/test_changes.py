@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from platforms.models import Fact, Platform, Source
+from platforms.models import Fact, Platform
+from tests.alerts.helpers import edit_state as set_state
 from tests.platforms.admin_forms import form_data, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -17,16 +18,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def parse(response):
     # Our own server's response in a test, not untrusted input.
     return ET.fromstring(response.content)  # noqa: S314
-
-
-def set_state(client, fact, state):
-    url = f"/admin/platforms/fact/{fact.pk}/change/"
-    data = form_data(client.get(url))
-    data["state"] = state
-    if state != "unknown" and not data.get("sources"):
-        data["sources"] = [str(Source.objects.first().pk)]
-    response = client.post(url, data)
-    assert response.status_code == 302
 
 
 @pytest.fixture
@@ -48,7 +39,10 @@ def test_an_edited_state_shows_as_old_to_new_without_the_editor(client, editor):
     table = rows(html)
     assert table.count("<tr") == 1  # the seed itself is not a change
     assert fact.platform.name in table and fact.criterion.label in table
-    assert "<td>Unknown</td>" in table and "→</span> Partly</td>" in table
+    assert (
+        '"Before">Unknown</td>' in table
+        and '"After"><span aria-hidden="true">→</span> Partly</td>' in table
+    )
     assert user.username not in html and user.email not in html
 
 
