@@ -41,15 +41,15 @@ def platform_path(slug, anchor=""):
 
 
 def state_changes(since, until):
-    """Facts whose state changed (the public change log's rule, compare/changes.py)."""
+    """Facts whose state changed, platform-wide or on one plan ("BAA offered: Yes → No on
+    Basic"): the public change log's rule and wording, compare/changes.py."""
     return [
         Item(
             platform_id=change.platform.pk,
             platform_name=change.platform.name,
             when=change.when,
-            kind="state",
-            text=_("%(criterion)s: %(old)s → %(new)s")
-            % {"criterion": change.criterion.label, "old": change.old, "new": change.new},
+            kind="state" if change.plan is None else "plan-state",
+            text=change.wording,
             path=platform_path(change.platform.slug, f"fact-{change.criterion.slug}"),
         )
         for change in fact_changes_between(since, until)

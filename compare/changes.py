@@ -1,13 +1,14 @@
 """The public change log: what changed in the published facts, as a page and an Atom feed.
 
-Read from the facts' history table. It says which platform and criterion changed, from which
-state to which, and when; never who (editors' names and e-mails stay in the admin).
+Read from the history tables of the facts and of their per-plan states. It says which
+platform and criterion changed (and on which plan, for a plan's own state), from which state
+to which, and when; never who (editors' names and e-mails stay in the admin).
 """
 
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
-from django.db.models import F, Q, Window
+from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lag
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from platforms.models import SEED_CHANGE_REASON, Fact, Platform, State
+from platforms.models import SEED_CHANGE_REASON, Fact, Plan, PlanState, Platform, State
 
 from .forms import ChangeLogForm
 
@@ -43,38 +44,52 @@ def chosen_platform(request):
 
 
 def fact_changes(platform=None, limit=MAX_CHANGES):
-    """The newest state changes of published facts, newest first, in one query."""
+    """The newest state changes of published facts, platform-wide and per plan, newest
+    first, in two queries."""
     platforms = None if platform is None else [platform]
-    return [describe(row) for row in state_change_rows(platforms)[:limit]]
+    return newest_first(
+        [describe(row) for row in state_change_rows(platforms)[:limit]]
+        + [describe_plan_change(row) for row in plan_state_change_rows(platforms)[:limit]]
+    )[:limit]
 
 
 def fact_changes_between(since, until, platforms=None):
-    """Every state change recorded after `since` and up to `until`, newest first (for the
-    e-mail alerts, which send each subscriber the changes since its last message)."""
-    return [describe(row) for row in state_change_rows(platforms, since, until)]
+    """Every state change (platform-wide and per plan) recorded after `since` and up to
+    `until`, newest first (for the e-mail alerts, which send each subscriber the changes
+    since its last message)."""
+    return newest_first(
+        [describe(row) for row in state_change_rows(platforms, since, until)]
+        + [describe_plan_change(row) for row in plan_state_change_rows(platforms, since, until)]
+    )
 
 
-def state_change_rows(platforms=None, since=None, until=None):
-    """The history rows that are state changes, newest first.
+def newest_first(changes):
+    return sorted(changes, key=lambda change: change.when, reverse=True)
 
-    A row is a change when its state differs from the same fact's previous history row (an
-    edit that touched only a note or the sources is not listed), or when a fact was added
-    or removed by an editor. The seed command's first load is not a change."""
-    history = Fact.history.model
-    rows = history.objects.annotate(
+
+def changed_states(rows, since=None, until=None, counterpart=None):
+    """The history `rows` (of a model with a `state`) that change a state, newest first.
+
+    A row is a change when its state differs from the same row's previous history record
+    (an edit that touched only a note or the sources is not one), or when an editor added
+    or removed the row; the seed command's first load is not a change. `counterpart`, an
+    annotation, names the state an added or removed row replaces or leaves behind (a plan's
+    own state replaces the fact's platform-wide one): equal to it, nothing changed."""
+    rows = rows.annotate(
         old_state=Window(
             Lag("state"),
             partition_by=[F("id")],
             order_by=[F("history_date").asc(), F("history_id").asc()],
         )
-    ).filter(platform__published=True)
-    if platforms is not None:
-        rows = rows.filter(platform__in=platforms)
+    )
     changed = Q(history_type="~", old_state__isnull=False) & ~Q(old_state=F("state"))
     added = Q(history_type="+") & (
         Q(history_change_reason__isnull=True) | ~Q(history_change_reason=SEED_CHANGE_REASON)
     )
     removed = Q(history_type="-")
+    if counterpart is not None:
+        differs = ~Q(state=F(counterpart))
+        added, removed = added & differs, removed & differs
     if since is not None or until is not None:
         # Repeated inside each alternative, so Django filters on the date together with the
         # window (its QUALIFY step): a WHERE would drop the earlier row that Lag compares with.
@@ -84,8 +99,16 @@ def state_change_rows(platforms=None, since=None, until=None):
         if until is not None:
             when &= Q(history_date__lte=until)
         changed, added, removed = changed & when, added & when, removed & when
+    return rows.filter(changed | added | removed).order_by("-history_date", "-history_id")
+
+
+def state_change_rows(platforms=None, since=None, until=None):
+    """The facts' history rows that change a fact's platform-wide state, newest first."""
+    rows = Fact.history.filter(platform__published=True)
+    if platforms is not None:
+        rows = rows.filter(platform__in=platforms)
     return (
-        rows.filter(changed | added | removed)
+        changed_states(rows, since, until)
         .select_related("platform", "criterion")
         .only(
             "history_id",
@@ -97,22 +120,70 @@ def state_change_rows(platforms=None, since=None, until=None):
             "criterion__label",
             "criterion__slug",
         )
+    )
+
+
+def plan_state_change_rows(platforms=None, since=None, until=None):
+    """The history rows of the facts' per-plan states (PlanState) that change a fact's state
+    on one plan, newest first. Adding a plan's own state changes that plan from the fact's
+    platform-wide state at the time (`platform_wide`); removing it changes the plan back.
+    Rows of a plan or fact deleted since are left out: there is no plan left to name."""
+    platform_wide = Subquery(
+        Fact.history.filter(id=OuterRef("fact_id"), history_date__lte=OuterRef("history_date"))
         .order_by("-history_date", "-history_id")
+        .values("state")[:1]
+    )
+    rows = PlanState.history.annotate(platform_wide=platform_wide).filter(
+        plan__platform__published=True, fact__platform=F("plan__platform")
+    )
+    if platforms is not None:
+        rows = rows.filter(plan__platform__in=platforms)
+    return (
+        changed_states(rows, since, until, counterpart="platform_wide")
+        .select_related("plan__platform", "fact__criterion")
+        .only(
+            "history_id",
+            "history_date",
+            "history_type",
+            "state",
+            "plan__name",
+            "plan__platform__name",
+            "plan__platform__slug",
+            "fact__criterion__label",
+            "fact__criterion__slug",
+        )
     )
 
 
 @dataclass
 class Change:
-    id: int
+    id: str
     when: object
     platform: Platform
     criterion: object
     old: str
     new: str
+    plan: Plan | None = None  # None: the fact's platform-wide state
+
+    @property
+    def wording(self):
+        """ "BAA offered: Yes → No", and " on Basic" when the change is one plan's."""
+        if self.plan is None:
+            return _("%(criterion)s: %(old)s → %(new)s") % self.words()
+        return _("%(criterion)s: %(old)s → %(new)s on %(plan)s") % self.words()
 
     @property
     def summary(self):
-        return f"{self.platform.name} · {self.criterion.label}: {self.old} → {self.new}"
+        return f"{self.platform.name} · {self.wording}"
+
+    def words(self):
+        return {
+            "criterion": self.criterion.label,
+            "platform": self.platform.name,
+            "plan": self.plan.name if self.plan else "",
+            "old": self.old,
+            "new": self.new,
+        }
 
 
 def label(state):
@@ -122,12 +193,27 @@ def label(state):
 def describe(row):
     added, removed = row.history_type == "+", row.history_type == "-"
     return Change(
-        id=row.history_id,
+        id=str(row.history_id),
         when=row.history_date,
         platform=row.platform,
         criterion=row.criterion,
         old=_("(not listed)") if added else label(row.state if removed else row.old_state),
         new=_("(removed)") if removed else label(row.state),
+    )
+
+
+def describe_plan_change(row):
+    """A plan's state before and after: a plan without its own state has the fact's."""
+    added, removed = row.history_type == "+", row.history_type == "-"
+    own_before = row.state if removed else row.old_state
+    return Change(
+        id=f"plan-{row.history_id}",  # its own history table: ids apart from the facts'
+        when=row.history_date,
+        platform=row.plan.platform,
+        criterion=row.fact.criterion,
+        old=label(row.platform_wide if added else own_before),
+        new=label(row.platform_wide if removed else row.state),
+        plan=row.plan,
     )
 
 
@@ -192,15 +278,14 @@ class ChangeFeed(Feed):
 
     def item_description(self, change):
         # Atom's <summary type="html"> is HTML to the feed reader: escape the plain text.
-        return escape(
-            _("%(criterion)s on %(platform)s changed from “%(old)s” to “%(new)s”.")
-            % {
-                "criterion": change.criterion.label,
-                "platform": change.platform.name,
-                "old": change.old,
-                "new": change.new,
-            }
-        )
+        if change.plan is None:
+            text = _("%(criterion)s on %(platform)s changed from “%(old)s” to “%(new)s”.")
+        else:
+            text = _(
+                "%(criterion)s on %(platform)s (plan: %(plan)s) changed from “%(old)s” to "
+                "“%(new)s”."
+            )
+        return escape(text % change.words())
 
     def item_link(self, change):
         return reverse("compare:platform-detail", kwargs={"slug": change.platform.slug}) + (

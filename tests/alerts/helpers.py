@@ -5,7 +5,7 @@ import re
 from django.core import mail
 from django.utils import timezone
 
-from platforms.models import Fact, Source, State
+from platforms.models import Fact, PlanState, Source, State
 from tests.platforms.admin_forms import form_data
 
 # A test stand-in for the sentence a cited page says (the admin needs one to save a known
@@ -28,6 +28,43 @@ def edit_state(client, fact, state):
         data[f"{blank}-source"] = str(source.pk)
         data[f"{blank}-quote"] = TEST_QUOTE
         data[f"{blank}-seen_on"] = timezone.localdate().isoformat()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+
+
+def a_plans_own_state(**filters):
+    """A plan's own state on a fact of a published platform, with the fact and the plan."""
+    own = (
+        PlanState.objects.filter(fact__platform__published=True, **filters)
+        .select_related("fact__platform", "fact__criterion", "plan")
+        .first()
+    )
+    return own, own.fact, own.plan
+
+
+def edit_plan_state(client, fact, plan, state):
+    """Give `fact` its own `state` on `plan` (None: remove it, so the plan has the fact's
+    platform-wide state) in the per-plan rows of the fact's admin page."""
+    url = f"/admin/platforms/fact/{fact.pk}/change/"
+    data = form_data(client.get(url))
+    prefix = next(
+        (
+            key.removesuffix("-plan")
+            for key, value in data.items()
+            if re.fullmatch(r"plan_states-\d+-plan", key) and value == str(plan.pk)
+        ),
+        None,
+    )
+    if prefix is None:  # a new row, as "Add another" makes
+        assert state is not None, f"{plan} has no state of its own on {fact}"
+        count = int(data["plan_states-TOTAL_FORMS"])
+        prefix = f"plan_states-{count}"
+        data["plan_states-TOTAL_FORMS"] = str(count + 1)
+        data[f"{prefix}-plan"] = str(plan.pk)
+    if state is None:
+        data[f"{prefix}-DELETE"] = "on"
+    else:
+        data[f"{prefix}-state"] = state
     response = client.post(url, data)
     assert response.status_code == 302, response.context["errors"]
 

@@ -13,7 +13,16 @@ from alerts.models import Subscription
 from platforms.models import Incident, Platform
 from tests.platforms.admin_forms import staff_client
 
-from .helpers import cited_fact, confirm_link, edit_state, links_in, path_of, subscribe
+from .helpers import (
+    a_plans_own_state,
+    cited_fact,
+    confirm_link,
+    edit_plan_state,
+    edit_state,
+    links_in,
+    path_of,
+    subscribe,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -243,6 +252,30 @@ def test_token_pages_are_not_cached_and_set_no_cookie(client, seeded):
     form = fresh.get("/alerts/")
     assert "csrftoken" in form.cookies
     assert "private" in form["Cache-Control"] and "public" not in form["Cache-Control"]
+
+
+def test_a_plans_own_state_changing_is_sent_with_the_plan_and_a_link_to_the_fact(editor):
+    own, fact, plan = a_plans_own_state(state="unknown", fact__state="yes")
+    platform = fact.platform
+    follower = confirmed("plans@example.org", platforms=[platform])
+    other = Platform.objects.published().exclude(pk=platform.pk).first()
+    confirmed("other@example.org", platforms=[other])
+    edit_plan_state(editor, fact, plan, "no")
+    call_command("send_alerts", verbosity=0)
+    [alert] = mail.outbox
+    assert alert.to == [follower.email]
+    # "BAA offered: Unknown → No on Basic (free)": the plan's own state, before and after.
+    wording = f"{fact.criterion.label}: Unknown → No on {plan.name}"
+    fact_url = f"https://compare.example.org/platforms/{platform.slug}/#fact-{fact.criterion.slug}"
+    assert f"- {wording} (" in alert.body and fact_url in alert.body
+    assert f'<a href="{fact_url}">{wording}</a>' in alert.alternatives[0][0]
+
+    # Removing the plan's own state gives it the fact's platform-wide state again.
+    edit_plan_state(editor, fact, plan, None)
+    call_command("send_alerts", verbosity=0)
+    assert len(mail.outbox) == 2
+    assert f"{fact.criterion.label}: No → Yes on {plan.name}" in mail.outbox[-1].body
+    assert mail.outbox[-1].body.count(fact_url) == 1
 
 
 def test_public_pages_link_to_the_form_and_stay_cookie_free(client, seeded):

@@ -1,12 +1,14 @@
 """The public change log and its Atom feed."""
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from platforms.models import Fact, Platform
+from platforms.models import Fact, Plan, PlanState, Platform
+from tests.alerts.helpers import a_plans_own_state, edit_plan_state
 from tests.alerts.helpers import edit_state as set_state
 from tests.platforms.admin_forms import form_data, staff_client
 
@@ -119,11 +121,90 @@ def test_query_count_does_not_grow_with_changes(client, editor):
         counts.append(len(few))
     for fact in unknown[1:8]:
         set_state(admin, fact, "no")
+    for own in PlanState.objects.select_related("fact", "plan").exclude(state="no")[:4]:
+        edit_plan_state(admin, own.fact, own.plan, "no")
     for url, before in zip(["/changes/", "/changes/feed/"], counts, strict=True):
         with CaptureQueriesContext(connection) as many:
             response = client.get(url)
         assert response.status_code == 200
         assert len(many) == before, url
+
+
+def assert_the_one_change_is(client, plan, before, after):
+    """The change log lists one change: `plan`'s state from `before` to `after`."""
+    table = rows(client.get("/changes/").content.decode())
+    assert table.count("<tr") == 1 and f"</a> on {plan.name}</td>" in table
+    assert f'"Before">{before}</td>' in table
+    assert f'"After"><span aria-hidden="true">→</span> {after}</td>' in table
+    return table
+
+
+def a_plan_following_the_fact(fact):
+    """A plan of the fact's platform without a state of its own on the fact."""
+    return Plan.objects.filter(platform=fact.platform).exclude(fact_states__fact=fact).first()
+
+
+def test_a_plans_own_state_changing_is_listed_with_the_plan(client, editor):
+    admin, _ = editor
+    own, fact, plan = a_plans_own_state(state="unknown", fact__state="yes")
+    edit_plan_state(admin, fact, plan, "no")
+    table = assert_the_one_change_is(client, plan, "Unknown", "No")
+    assert f'#fact-{fact.criterion.slug}">{fact.criterion.label}</a> on {plan.name}</td>' in table
+    [entry] = parse(client.get("/changes/feed/")).findall(f"{ATOM}entry")
+    title = f"{fact.platform.name} · {fact.criterion.label}: Unknown → No on {plan.name}"
+    assert entry.find(f"{ATOM}title").text == title
+    assert (
+        entry.find(f"{ATOM}link")
+        .get("href")
+        .endswith(f"/platforms/{fact.platform.slug}/#fact-{fact.criterion.slug}")
+    )
+    other = Platform.objects.published().exclude(pk=fact.platform.pk).first()
+    assert "<tr" not in rows(client.get("/changes/", {"platform": other.slug}).content.decode())
+    mine = rows(client.get("/changes/", {"platform": fact.platform.slug}).content.decode())
+    assert mine.count("<tr") == 1 and plan.name in mine
+
+
+def test_a_plan_given_its_own_state_changes_from_the_platform_wide_one(client, editor):
+    admin, _ = editor
+    fact = Fact.objects.filter(platform__slug="zoom", state="yes").first()
+    plan = a_plan_following_the_fact(fact)
+    edit_plan_state(admin, fact, plan, "yes")  # the same as the fact's: nothing changed
+    assert "<tr" not in rows(client.get("/changes/").content.decode())
+    other = a_plan_following_the_fact(fact)
+    edit_plan_state(admin, fact, other, "partial")
+    assert_the_one_change_is(client, other, "Yes", "Partly")
+
+
+def test_a_plan_whose_own_state_is_removed_changes_back_to_the_platform_wide_one(client, editor):
+    admin, _ = editor
+    own, fact, plan = a_plans_own_state(state="unknown", fact__state="yes")
+    edit_plan_state(admin, fact, plan, None)
+    assert not PlanState.objects.filter(pk=own.pk).exists()
+    assert_the_one_change_is(client, plan, "Unknown", "Yes")
+
+
+def test_fact_and_plan_changes_are_listed_together_each_with_its_own_id(client, editor):
+    admin, _ = editor
+    own, fact, plan = a_plans_own_state(state="unknown", fact__state="yes")
+    set_state(admin, fact, "partial")
+    edit_plan_state(admin, fact, plan, "no")
+    html = client.get("/changes/").content.decode()
+    ids = re.findall(r'<tr id="(change-[^"]+)"', rows(html))
+    assert len(ids) == len(set(ids)) == 2
+    # Newest first: the plan's change, then the fact's platform-wide one.
+    assert re.search(rf"on {re.escape(plan.name)}</td>.*Yes</td>.*Partly</td>", rows(html), re.S)
+    entries = parse(client.get("/changes/feed/")).findall(f"{ATOM}entry")
+    assert len({entry.find(f"{ATOM}id").text for entry in entries}) == 2
+
+
+def test_changes_on_a_deleted_plan_are_no_longer_listed(client, editor):
+    admin, _ = editor
+    own, fact, plan = a_plans_own_state(state="unknown", fact__state="yes")
+    edit_plan_state(admin, fact, plan, "no")
+    plan.delete()
+    assert client.get("/changes/").status_code == 200
+    assert "<tr" not in rows(client.get("/changes/").content.decode())
+    assert client.get("/changes/feed/").status_code == 200
 
 
 def test_header_links_to_the_change_log(client, seeded):
