@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
+from monitoring.models import annotate_needs_review
 from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform
 
 from .checklist import build_checklist
@@ -58,7 +59,8 @@ def platform_evidence(*extra):
     """The prefetches a page needs to show platforms' plans and facts with their evidence."""
     return [
         "plans",
-        Prefetch("facts", queryset=Fact.objects.with_evidence()),
+        # With whether each needs review because a source it quotes changed (monitoring).
+        Prefetch("facts", queryset=annotate_needs_review(Fact.objects.with_evidence())),
         Prefetch("encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")),
         *extra,
     ]

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from monitoring.admin import NeedsReviewFilter
+
 from .forms import (
     CitationForm,
     CitationFormSet,
@@ -459,6 +461,7 @@ class FactAdmin(VersionedAdmin):
         "criterion__group",
         VerificationFilter,
         SourcingFilter,
+        NeedsReviewFilter,
         "contested",
         "platform",
     ]
