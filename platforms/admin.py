@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from corrections.admin import FromCorrectionMixin
 from monitoring.admin import NeedsReviewFilter
 
 from .forms import (
@@ -444,7 +445,7 @@ class CriterionAdmin(NoDeleteAdmin, VersionedAdmin):
 
 
 @admin.register(Fact)
-class FactAdmin(VersionedAdmin):
+class FactAdmin(FromCorrectionMixin, VersionedAdmin):
     form = FactAdminForm
     list_display = [
         "platform",

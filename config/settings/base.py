@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "compare",
     "alerts",
     "monitoring",
+    "corrections",
 ]
 
 MIDDLEWARE = [
