@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from corrections.models import READER_CORRECTION_REASON
 from platforms.models import SEED_CHANGE_REASON, Fact, Platform, State
 
 from .forms import ChangeLogForm
@@ -91,6 +92,7 @@ def state_change_rows(platforms=None, since=None, until=None):
             "history_id",
             "history_date",
             "history_type",
+            "history_change_reason",
             "state",
             "platform__name",
             "platform__slug",
@@ -109,6 +111,8 @@ class Change:
     criterion: object
     old: str
     new: str
+    # "a reader's correction" when an accepted correction made the change; never a name.
+    credit: str = ""
 
     @property
     def summary(self):
@@ -128,6 +132,9 @@ def describe(row):
         criterion=row.criterion,
         old=_("(not listed)") if added else label(row.state if removed else row.old_state),
         new=_("(removed)") if removed else label(row.state),
+        credit=_("a reader's correction")
+        if row.history_change_reason == READER_CORRECTION_REASON
+        else "",
     )
 
 
