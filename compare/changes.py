@@ -17,12 +17,15 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from corrections.models import READER_CORRECTION_REASON
 from platforms.models import SEED_CHANGE_REASON, Fact, Plan, PlanState, Platform, State
 
 from .forms import ChangeLogForm
 
 MAX_CHANGES = 100
 STATE_LABELS = dict(State.choices)
+# What a change reads from any history row: which record, when, what kind, why, the state.
+HISTORY_COLUMNS = ("history_id", "history_date", "history_type", "history_change_reason", "state")
 
 
 class UnknownPlatform(Exception):
@@ -111,10 +114,7 @@ def state_change_rows(platforms=None, since=None, until=None):
         changed_states(rows, since, until)
         .select_related("platform", "criterion")
         .only(
-            "history_id",
-            "history_date",
-            "history_type",
-            "state",
+            *HISTORY_COLUMNS,
             "platform__name",
             "platform__slug",
             "criterion__label",
@@ -142,10 +142,7 @@ def plan_state_change_rows(platforms=None, since=None, until=None):
         changed_states(rows, since, until, counterpart="platform_wide")
         .select_related("plan__platform", "fact__criterion")
         .only(
-            "history_id",
-            "history_date",
-            "history_type",
-            "state",
+            *HISTORY_COLUMNS,
             "plan__name",
             "plan__platform__name",
             "plan__platform__slug",
@@ -164,6 +161,8 @@ class Change:
     old: str
     new: str
     plan: Plan | None = None  # None: the fact's platform-wide state
+    # "a reader's correction" when an accepted correction made the change; never a name.
+    credit: str = ""
 
     @property
     def wording(self):
@@ -199,6 +198,14 @@ def describe(row):
         criterion=row.criterion,
         old=_("(not listed)") if added else label(row.state if removed else row.old_state),
         new=_("(removed)") if removed else label(row.state),
+        credit=credit(row),
+    )
+
+
+def credit(row):
+    """Who to credit in public for a history row: an accepted reader's correction, or no one."""
+    return (
+        _("a reader's correction") if row.history_change_reason == READER_CORRECTION_REASON else ""
     )
 
 
@@ -214,6 +221,7 @@ def describe_plan_change(row):
         old=label(row.platform_wide if added else own_before),
         new=label(row.platform_wide if removed else row.state),
         plan=row.plan,
+        credit=credit(row),
     )
 
 

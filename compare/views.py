@@ -8,6 +8,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
+from corrections.models import annotate_open_corrections
+from monitoring.models import annotate_needs_review
 from platforms.models import Criterion, EncryptionPath, Fact, Incident, Platform
 
 from .checklist import build_checklist
@@ -58,7 +60,14 @@ def platform_evidence(*extra):
     """The prefetches a page needs to show platforms' plans and facts with their evidence."""
     return [
         "plans",
-        Prefetch("facts", queryset=Fact.objects.with_evidence()),
+        # With whether each needs review because a source it quotes changed (monitoring),
+        # and how many readers' corrections of it are open.
+        Prefetch(
+            "facts",
+            queryset=annotate_open_corrections(
+                annotate_needs_review(Fact.objects.with_evidence())
+            ),
+        ),
         Prefetch("encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")),
         *extra,
     ]

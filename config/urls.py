@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("platforms.urls")),
     path("", include("compare.urls")),
     path("", include("alerts.urls")),
+    path("", include("corrections.urls")),
 ]
 
 handler500 = "config.errors.server_error"

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from corrections.admin import FromCorrectionMixin
+from monitoring.admin import NeedsReviewFilter
+
 from .forms import (
     CitationForm,
     CitationFormSet,
@@ -442,7 +445,7 @@ class CriterionAdmin(NoDeleteAdmin, VersionedAdmin):
 
 
 @admin.register(Fact)
-class FactAdmin(VersionedAdmin):
+class FactAdmin(FromCorrectionMixin, VersionedAdmin):
     form = FactAdminForm
     list_display = [
         "platform",
@@ -459,6 +462,7 @@ class FactAdmin(VersionedAdmin):
         "criterion__group",
         VerificationFilter,
         SourcingFilter,
+        NeedsReviewFilter,
         "contested",
         "platform",
     ]

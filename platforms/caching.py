@@ -145,16 +145,30 @@ def bad_params(request, message):
     return HttpResponse(template.render({"message": message}, request), status=400)
 
 
+# The apps whose rows public pages show: the platform data, the source checks' "source
+# changed since checked" marks and the open corrections counted next to each fact. Their
+# tables without a history (the checks, only ever added) count by their newest row id.
+PAGE_DATA_APPS = ["platforms", "monitoring", "corrections"]
+
+
 @functools.cache
 def version_sql():
     tables = []
-    for model in apps.get_app_config("platforms").get_models():
-        try:
-            history = get_history_model_for_model(model)
-        except NotHistoricalModelError:  # a history table itself, or a model without one
+    for label in PAGE_DATA_APPS:
+        if not apps.is_installed(label):
             continue
-        tables.append((model._meta.db_table, model._meta.pk.column))
-        tables.append((history._meta.db_table, history._meta.pk.column))
+        for model in apps.get_app_config(label).get_models():
+            if hasattr(model, "instance_type"):  # a history table: added with its model
+                continue
+            try:
+                history = get_history_model_for_model(model)
+            except NotHistoricalModelError:
+                if label == "platforms":  # every platform table keeps a history
+                    continue
+                history = None
+            tables.append((model._meta.db_table, model._meta.pk.column))
+            if history is not None:
+                tables.append((history._meta.db_table, history._meta.pk.column))
     # Table and column names come from the models, never from a request.
     quote = connection.ops.quote_name
     columns = ", ".join(

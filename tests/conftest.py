@@ -41,8 +41,12 @@ def seed_snapshot(django_db_setup, django_db_blocker):
 
 
 def restore_seed(snapshot):
-    for model, rows in snapshot.items():
-        model._base_manager.bulk_create([copy.copy(row) for row in rows])
+    # One transaction: the tables are filled in model order, and a row may point at one
+    # inserted later; outside a test's own transaction (seeded_committed) each bulk insert
+    # would otherwise commit, and check its foreign keys, alone.
+    with transaction.atomic():
+        for model, rows in snapshot.items():
+            model._base_manager.bulk_create([copy.copy(row) for row in rows])
     # PostgreSQL's sequences do not move for rows inserted with their ids.
     statements = connection.ops.sequence_reset_sql(no_style(), list(snapshot))
     with connection.cursor() as cursor:

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "platforms",
     "compare",
     "alerts",
+    "monitoring",
+    "corrections",
 ]
 
 MIDDLEWARE = [
@@ -234,3 +236,13 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Teletherapy Compare <alerts@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- end of e-mail -----------------------------------------------------------------------
+
+# --- Source monitoring (manage.py check_sources, README "Checking sources daily") ---------
+# Seconds to connect and between bytes, seconds for a whole page, bytes read at most, hosts
+# fetched at once (each host one request at a time); the User-Agent names the site.
+SOURCE_CHECKS = {
+    "timeout": float(os.environ.get("SOURCE_CHECK_TIMEOUT", "15")),
+    "deadline": float(os.environ.get("SOURCE_CHECK_DEADLINE", "30")),
+    "max_bytes": int(os.environ.get("SOURCE_CHECK_MAX_BYTES", "5000000")),
+    "concurrency": int(os.environ.get("SOURCE_CHECK_CONCURRENCY", "4")),
+}

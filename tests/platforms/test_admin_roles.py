@@ -1,5 +1,7 @@
 """Who reaches what: editors keep the data, superusers manage people, nobody else gets in."""
 
+from datetime import date
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -111,3 +113,26 @@ def test_nobody_deletes_a_platform_or_criterion_but_a_superuser_deletes_a_fact(s
     assert fact.history.latest().history_type == "-"
     zoom.refresh_from_db()
     assert zoom.version == version + 1  # open forms of the platform are now stale
+
+
+def test_an_editor_edits_a_facts_citations_and_plan_states_inline(seeded):
+    """Citations and per-plan states are part of a fact's page: an Editor sees, changes and
+    removes them there (the group's permissions on them), though never deletes facts."""
+    client, user = editor()
+    fact = (
+        Fact.objects.filter(citations__isnull=False, plan_states__isnull=False).distinct().first()
+    )
+    url = f"/admin/platforms/fact/{fact.pk}/change/"
+    page = client.get(url)
+    data = form_data(page)
+    prefixes = {formset.formset.prefix for formset in page.context["inline_admin_formsets"]}
+    citation = next(p for p in prefixes if "citation" in p)
+    plan_state = next(p for p in prefixes if "plan" in p)
+    assert int(data[f"{citation}-TOTAL_FORMS"]) >= 1
+    assert int(data[f"{plan_state}-TOTAL_FORMS"]) >= 1
+    data[f"{citation}-0-quote"] = "An editor's corrected quote."
+    data["verified_on"] = date.today().isoformat()
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert fact.citations.filter(quote="An editor's corrected quote.").exists()
+    assert fact.history.latest().history_user == user
