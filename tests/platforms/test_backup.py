@@ -20,6 +20,8 @@ BACKUP_LABELS = [
     "platforms.platform",
     "platforms.plan",
     "platforms.fact",
+    "platforms.planstate",
+    "platforms.citation",
     "platforms.encryptionpath",
     "platforms.incident",
 ]
@@ -39,7 +41,11 @@ def test_dump_flush_load_gives_the_same_dataset(client, tmp_path):
     call_command("seed", verbosity=0)
     admin, user = staff_client("keeper")
     # An admin's work: a verified fact (so the dump holds a user reference) and a deleted one.
-    fact = Fact.objects.filter(sources__isnull=False).select_related("platform", "criterion")[0]
+    fact = (
+        Fact.objects.filter(citations__isnull=False, plan_states__isnull=False)
+        .select_related("platform", "criterion")
+        .distinct()[0]
+    )
     url = f"/admin/platforms/fact/{fact.pk}/change/"
     data = form_data(admin.get(url))
     data["note"] = "Checked again against the vendor page."
@@ -51,6 +57,10 @@ def test_dump_flush_load_gives_the_same_dataset(client, tmp_path):
         == 302
     )
     before = published_dataset(client)
+    # What the restore has to bring back: plans with prices, per-plan states, quotes.
+    facts = [f for p in before["platforms"] for f in p["facts"].values()]
+    assert any(s["quote"] for f in facts for s in f["sources"])
+    assert any(len(set(f["by_plan"].values()) | {f["state"]}) > 1 for f in facts)
 
     backup = tmp_path / "backup.json"
     call_command(

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from platforms.models import Criterion, Fact, Platform
+from platforms.models import Citation, Criterion, Fact, PlanState, Platform
 
 pytestmark = pytest.mark.django_db
 
@@ -11,22 +11,26 @@ def test_dataset_matches_the_database(client, seeded):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     assert [c["slug"] for c in data["criteria"]] == list(
         Criterion.objects.values_list("slug", flat=True)
     )
     assert {p["slug"] for p in data["platforms"]} == set(
         Platform.objects.published().values_list("slug", flat=True)
     )
+    unsourced_claims = set(Fact.objects.unsourced_claims().values_list("pk", flat=True))
     for platform in data["platforms"]:
         for slug, cell in platform["facts"].items():
             fact = Fact.objects.get(platform__slug=platform["slug"], criterion__slug=slug)
             assert cell["state"] == fact.state
-            assert cell["verified_on"] == fact.verified_on.isoformat()
-            assert {s["url"] for s in cell["sources"]} == set(
-                fact.sources.values_list("url", flat=True)
+            assert cell["verified_on"] == cell["checked_on"] == fact.verified_on.isoformat()
+            assert {(s["url"], s["quote"]) for s in cell["sources"]} == set(
+                fact.citations.values_list("source__url", "quote")
             )
-            assert cell["state"] == "unknown" or cell["sources"]
+            # A claim in the export carries a quoted citation, as the site's one rule says.
+            quoted = any(s["quote"] for s in cell["sources"])
+            assert (cell["state"] != "unknown" and not quoted) == (fact.pk in unsourced_claims)
+            assert cell["state"] == "unknown" or quoted
 
 
 def test_dataset_keys_follow_the_documented_schema(client, seeded):
@@ -66,31 +70,62 @@ def test_unpublished_platforms_are_left_out(client, seeded):
     assert "vsee" not in slugs and "zoom" in slugs
 
 
-def test_dataset_query_count_does_not_grow_with_platforms(
-    client, seeded, django_assert_max_num_queries
-):
+def copy_platform(platform, slug):
+    """A new published platform with everything `platform` has: plans with their cited
+    prices, facts with their citations and per-plan states, encryption paths and incidents
+    with their sources."""
+    copy = Platform.objects.create(
+        name=f"Copy {slug}", slug=slug, vendor="x", website="https://example.org", summary="x"
+    )
+    plan_copies = {}
+    for plan in platform.plans.all():
+        citations = list(plan.citations.all())
+        old_pk = plan.pk
+        plan.pk, plan.platform = None, copy
+        plan.save()
+        plan_copies[old_pk] = plan
+        for citation in citations:
+            citation.pk, citation.plan = None, plan
+            citation.save()
+    for fact in platform.facts.all():
+        citations, plan_states = list(fact.citations.all()), list(fact.plan_states.all())
+        fact.pk, fact.platform = None, copy
+        fact.save()
+        for citation in citations:
+            citation.pk, citation.fact = None, fact
+            citation.save()
+        for plan_state in plan_states:
+            plan_state.pk, plan_state.fact = None, fact
+            plan_state.plan = plan_copies[plan_state.plan_id]
+            plan_state.save()
+    for child in [*platform.encryption_paths.all(), *platform.incidents.all()]:
+        sources = list(child.sources.all())
+        child.pk, child.platform = None, copy
+        child.save()
+        child.sources.set(sources)
+    return copy
+
+
+def test_dataset_query_count_does_not_grow_with_platforms(client, seeded):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as before:
-        client.get("/platforms.json")
+        small = client.get("/platforms.json").json()
     zoom = Platform.objects.get(slug="zoom")
+    assert zoom.plans.exists() and zoom.incidents.exists()
+    assert Citation.objects.filter(plan__platform=zoom).exists()
+    assert PlanState.objects.filter(fact__platform=zoom).exists()
     for n in range(5):
-        copy = Platform.objects.create(
-            name=f"Copy {n}",
-            slug=f"copy-{n}",
-            vendor="x",
-            website="https://example.org",
-            summary="x",
-        )
-        for fact in zoom.facts.all():
-            sources = list(fact.sources.all())
-            fact.pk, fact.platform = None, copy
-            fact.save()
-            fact.sources.set(sources)
+        copy_platform(zoom, f"copy-{n}")
     with CaptureQueriesContext(connection) as after:
-        client.get("/platforms.json")
-    assert len(after) == len(before)
+        large = client.get("/platforms.json").json()
+    assert len(large["platforms"]) == len(small["platforms"]) + 5
+    copied = next(p for p in large["platforms"] if p["slug"] == "copy-0")
+    original = next(p for p in large["platforms"] if p["slug"] == "zoom")
+    for key in ["plans", "facts", "encryption_paths", "incidents"]:
+        assert copied[key] == original[key], key
+    assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
 
 
 def test_dataset_refuses_post(client, seeded):
@@ -100,24 +135,37 @@ def test_dataset_refuses_post(client, seeded):
 def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
     data = {p["slug"]: p for p in client.get("/platforms.json").json()["platforms"]}
 
+    def source(s):
+        return {
+            "url": s.url,
+            "title": s.title,
+            "publisher": s.publisher,
+            "published_on": s.published_on.isoformat() if s.published_on else None,
+            "kind": s.kind,
+            "third_party": s.third_party,
+        }
+
     def expected(item):
+        return [source(s) for s in item.sources.order_by("publisher", "title")]
+
+    def expected_citations(owner):
+        """A fact's or plan's sources are its citations: each with its quote and date seen."""
         return [
-            {
-                "url": s.url,
-                "title": s.title,
-                "publisher": s.publisher,
-                "published_on": s.published_on.isoformat() if s.published_on else None,
-                "third_party": s.third_party,
-            }
-            for s in item.sources.order_by("publisher", "title")
+            {**source(c.source), "quote": c.quote, "seen_on": c.seen_on.isoformat()}
+            for c in owner.citations.select_related("source").order_by(
+                "source__publisher", "source__title"
+            )
         ]
 
     checked = 0
     for platform in Platform.objects.published():
         entry = data[platform.slug]
         for fact in platform.facts.select_related("criterion"):
-            assert entry["facts"][fact.criterion.slug]["sources"] == expected(fact)
-            checked += fact.sources.count() > 1
+            assert entry["facts"][fact.criterion.slug]["sources"] == expected_citations(fact)
+            checked += fact.citations.count() > 1
+        plans = {p["slug"]: p for p in entry["plans"]}
+        for plan in platform.plans.all():
+            assert plans[plan.slug]["sources"] == expected_citations(plan)
         paths = {p["connection"]: p for p in entry["encryption_paths"]}
         for path in platform.encryption_paths.all():
             assert paths[path.connection]["sources"] == expected(path)
