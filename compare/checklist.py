@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from platforms.models import Criterion, Fact, Incident, State
 
+from .presentation import attach_plan_states
+
 SWITCH_ON, CHECK, MISSING, UNKNOWN, UPDATE = "switch-on", "check", "missing", "unknown", "update"
 
 SECTIONS = {
@@ -412,7 +414,12 @@ def habit_items(facts_by_slug):
 def build_checklist(platform, criteria, facts, incidents):
     """The checklist's sections in print order (empty ones dropped) and the habits.
 
-    `facts` is the platform's facts (each with its criterion and sources loaded)."""
+    `facts` is the platform's facts, saved, each with its criterion, per-plan states and
+    citations loaded (Fact.objects.with_evidence()) and `platform.plans` likewise. Each fact
+    gets its per-plan reading here, so a plan-dependent fact is sorted the same whoever
+    calls this."""
+    facts = list(facts)
+    attach_plan_states(platform, facts)
     by_pk = {fact.criterion_id: fact for fact in facts}
     by_section = fact_items(platform.name, criteria, by_pk)
     by_section[UPDATE] = update_items(incidents)

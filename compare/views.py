@@ -191,7 +191,6 @@ class PlatformChecklistView(PlatformDetailView):
 
     def get_context_data(self, **kwargs):
         context = super(DetailView, self).get_context_data(**kwargs)
-        attach_plan_states(self.object)
         sections, habits = build_checklist(
             self.object,
             Criterion.objects.all(),
