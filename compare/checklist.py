@@ -290,7 +290,18 @@ def fact_action(section, fact, criterion, platform_name):
     reasons = []
     if state == State.PARTIAL:
         reasons.append(_("Only partly available: check that it covers your sessions."))
-    if fact.plan_scope:
+    groups = getattr(fact, "plan_groups", None)
+    if groups:
+        # The state recorded on each plan says what the plan scope says in words: once.
+        confirm = _("Differs by plan (%(scope)s): confirm yours is covered.")
+        if criterion.group == Criterion.Group.COMPLIANCE:
+            confirm = _(
+                "Differs by plan (%(scope)s): confirm yours is covered and that the "
+                "agreement is signed."
+            )
+        scope = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
+        reasons.append(confirm % {"scope": scope})
+    elif fact.plan_scope:
         confirm = _("Depends on the plan or account (%(scope)s): confirm yours is covered.")
         if criterion.group == Criterion.Group.COMPLIANCE:
             confirm = _(
@@ -298,12 +309,6 @@ def fact_action(section, fact, criterion, platform_name):
                 "that the agreement is signed."
             )
         reasons.append(confirm % {"scope": fact.plan_scope})
-    groups = getattr(fact, "plan_groups", None)
-    if groups:
-        by_plan = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
-        reasons.append(
-            _("Differs by plan (%(plans)s): check the plan you are on.") % {"plans": by_plan}
-        )
     if fact.contested:
         reasons.append(_("Contested: check the vendor’s current documentation."))
     elif fact.strength == "third_party":

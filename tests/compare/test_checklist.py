@@ -156,12 +156,16 @@ def test_a_need_met_on_some_plans_only_is_checked_plan_by_plan(platform):
     baker.make(Plan, platform=platform, name="Pro", slug="pro", order=1)
     baa = criterion("yes", "baa", Criterion.Group.COMPLIANCE)
     same = criterion("yes", "same-everywhere")
-    fact(platform, "yes", baa, plans={basic: State.NO})
+    fact(platform, "yes", baa, plan_scope="Paid plans", plans={basic: State.NO})
     fact(platform, "yes", same)
     by_slug = checklist_of(platform, [baa, same])
     (item,) = by_slug[CHECK]
     assert item.criterion == baa
-    assert "Differs by plan (No on Basic; Yes on Pro)" in item.action
+    # The recorded state on each plan, said once (the scope's words say the same).
+    assert item.action == (
+        "Differs by plan (No on Basic; Yes on Pro): confirm yours is covered and that the "
+        "agreement is signed."
+    )
     # A state shared by every plan needs nothing from the therapist.
     assert all(i.criterion != same for items in by_slug.values() for i in items)
 
