@@ -41,8 +41,11 @@ def seed_snapshot(django_db_setup, django_db_blocker):
 
 
 def restore_seed(snapshot):
-    for model, rows in snapshot.items():
-        model._base_manager.bulk_create([copy.copy(row) for row in rows])
+    # One transaction: the snapshot lists a many-to-many table before the model it points
+    # to, and committed rows (seeded_committed) check their foreign keys at each commit.
+    with transaction.atomic():
+        for model, rows in snapshot.items():
+            model._base_manager.bulk_create([copy.copy(row) for row in rows])
     # PostgreSQL's sequences do not move for rows inserted with their ids.
     statements = connection.ops.sequence_reset_sql(no_style(), list(snapshot))
     with connection.cursor() as cursor:
