@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from platforms.models import Criterion, Fact, Incident, State
 
+from .presentation import attach_plan_states
+
 SWITCH_ON, CHECK, MISSING, UNKNOWN, UPDATE = "switch-on", "check", "missing", "unknown", "update"
 
 SECTIONS = {
@@ -288,7 +290,18 @@ def fact_action(section, fact, criterion, platform_name):
     reasons = []
     if state == State.PARTIAL:
         reasons.append(_("Only partly available: check that it covers your sessions."))
-    if fact.plan_scope:
+    groups = getattr(fact, "plan_groups", None)
+    if groups:
+        # The state recorded on each plan says what the plan scope says in words: once.
+        confirm = _("Differs by plan (%(scope)s): confirm yours is covered.")
+        if criterion.group == Criterion.Group.COMPLIANCE:
+            confirm = _(
+                "Differs by plan (%(scope)s): confirm yours is covered and that the "
+                "agreement is signed."
+            )
+        scope = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
+        reasons.append(confirm % {"scope": scope})
+    elif fact.plan_scope:
         confirm = _("Depends on the plan or account (%(scope)s): confirm yours is covered.")
         if criterion.group == Criterion.Group.COMPLIANCE:
             confirm = _(
@@ -296,12 +309,6 @@ def fact_action(section, fact, criterion, platform_name):
                 "that the agreement is signed."
             )
         reasons.append(confirm % {"scope": fact.plan_scope})
-    groups = getattr(fact, "plan_groups", None)
-    if groups:
-        by_plan = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
-        reasons.append(
-            _("Differs by plan (%(plans)s): check the plan you are on.") % {"plans": by_plan}
-        )
     if fact.contested:
         reasons.append(_("Contested: check the vendor’s current documentation."))
     elif fact.strength == "third_party":
@@ -412,7 +419,12 @@ def habit_items(facts_by_slug):
 def build_checklist(platform, criteria, facts, incidents):
     """The checklist's sections in print order (empty ones dropped) and the habits.
 
-    `facts` is the platform's facts (each with its criterion and sources loaded)."""
+    `facts` is the platform's facts, saved, each with its criterion, per-plan states and
+    citations loaded (Fact.objects.with_evidence()) and `platform.plans` likewise. Each fact
+    gets its per-plan reading here, so a plan-dependent fact is sorted the same whoever
+    calls this."""
+    facts = list(facts)
+    attach_plan_states(platform, facts)
     by_pk = {fact.criterion_id: fact for fact in facts}
     by_section = fact_items(platform.name, criteria, by_pk)
     by_section[UPDATE] = update_items(incidents)

@@ -12,6 +12,7 @@ import json
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from platforms.dataset import SCHEMA_VERSION, build_dataset
@@ -187,6 +188,10 @@ class PlatformListExport(PlatformListView):
                 for field, messages in self.filterset.errors.items()
                 for message in messages
             )
+        if ignored := self.filterset.ignored_needs:
+            # The list page applies the other needs and says which it ignored; a file cannot
+            # carry that warning, so it is not made from a half-read link.
+            return bad_request([ignored_needs_message(ignored)])
         platforms = context["object_list"] or context["closest"]
         data = dataset_of(platforms)
         if fmt == "csv":
@@ -201,6 +206,16 @@ class PlatformListExport(PlatformListView):
         }
         data["matches"] = "closest" if context["closest"] else "all"
         return json_response(data, "platforms-filtered.json")
+
+
+def ignored_needs_message(values):
+    names = ", ".join(f"“{value[:40]}”" for value in values[:5])
+    text = ngettext(
+        "need: %(names)s is not a need this site knows; remove it from the link.",
+        "need: %(names)s are not needs this site knows; remove them from the link.",
+        len(values),
+    )
+    return text % {"names": names}
 
 
 list_page = PlatformListView.as_view()

@@ -106,12 +106,18 @@ class PlatformListView(HtmxPartialMixin, FilterView):
             closest = list(filterset.closest_matches()[: self.paginate_by])
         facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
         chosen = {c.slug for c in needs}
+        # The downloads are of the list as applied: a file cannot say which needs it ignored
+        # (compare/exports.py refuses a link that has any).
+        download_query = self.request.GET.copy()
+        if filterset.ignored_needs:
+            download_query.setlist("need", [c.slug for c in needs])
         context.update(
             # "Clear all" is offered once anything narrows or reorders the list.
             filtered=filterset.is_narrowed,
             needs=needs,
             vendor_only=vendor_only,
             ignored_needs=filterset.ignored_needs,
+            download_query=download_query,
             total=total,
             object_list=with_shown_facts(list(context["object_list"]), needs, vendor_only),
             closest=with_shown_facts(closest, needs, vendor_only),
@@ -200,7 +206,6 @@ class PlatformChecklistView(PlatformDetailView):
 
     def get_context_data(self, **kwargs):
         context = super(DetailView, self).get_context_data(**kwargs)
-        attach_plan_states(self.object)
         sections, habits = build_checklist(
             self.object,
             Criterion.objects.all(),

@@ -4,16 +4,27 @@ import re
 
 from axe_playwright_python.sync_playwright import Axe
 
+from platforms.dataset import build_dataset
 from platforms.models import Criterion, Platform
 
 
 def expected_names(needs):
-    """Published platforms meeting every need, computed from the data (never typed in)."""
+    """Published platforms with a plan meeting every need (a platform without plans: its
+    platform-wide facts), computed from the per-plan states /platforms.json publishes."""
     criteria = [Criterion.objects.get(slug=slug) for slug in needs]
+    dataset = {p["slug"]: p for p in build_dataset()["platforms"]}
     names = []
     for platform in Platform.objects.published().order_by("name"):
-        states = dict(platform.facts.values_list("criterion__slug", "state"))
-        if all(states.get(c.slug) in c.need_met_by for c in criteria):
+        facts = dataset[platform.slug]["facts"]
+        plans = [plan["slug"] for plan in dataset[platform.slug]["plans"]]
+
+        def state(criterion, plan, facts=facts):
+            fact = facts.get(criterion.slug)
+            if fact is None:
+                return "unknown"
+            return fact["by_plan"][plan] if plan else fact["state"]
+
+        if any(all(state(c, plan) in c.need_met_by for c in criteria) for plan in plans or [None]):
             names.append(platform.name)
     return names
 

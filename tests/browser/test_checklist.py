@@ -54,7 +54,17 @@ def test_each_compare_column_links_its_checklist(page, seeded_site):
     expect(links).to_have_count(2)
     page.get_by_role("link", name="Safety checklist for Doxy.me").click()
     expect(page).to_have_url(f"{seeded_site}/platforms/doxy-me/checklist/")
-    expect(page.get_by_role("heading", level=2, name=re.compile("^Missing"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Session-safety checklist: Doxy.me")
+    # Doxy.me's BAA is contested and plan-bound: to check, not a plain yes. Its two-factor
+    # login was searched for and not found: unknown, never listed as missing.
+    check = page.locator("section.checklist-check")
+    expect(check.get_by_role("heading", level=3, name="BAA offered")).to_be_visible()
+    expect(check.locator(".checklist-item", has_text="BAA offered")).to_contain_text("Contested")
+    unknown = page.locator("section.checklist-unknown")
+    expect(
+        unknown.get_by_role("heading", level=3, name="Two-factor login for providers")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name=re.compile("^Missing"))).to_have_count(0)
 
 
 def test_every_checklist_prints_on_one_or_two_pages_of_letter_or_a4(page, seeded_site):

@@ -3,12 +3,15 @@
 import csv
 import io
 import json
+import re
 
 import pytest
+from django.db.models import Prefetch
 
 from compare.csvsafe import csv_cell
 from compare.exports import DATASET_COLUMNS
-from platforms.models import Criterion, Fact, Platform
+from platforms.models import Criterion, Fact, Platform, State
+from platforms.needs import PlanMatrix
 
 from .test_pages import BAD_COMPARISONS
 
@@ -35,22 +38,53 @@ def in_order(values):
     return list(dict.fromkeys(values))
 
 
+STRENGTH_WORDS = {
+    "vendor": "vendor-stated",
+    "third_party": "third-party only",
+    "contested": "contested",
+    None: "",
+}
+
+
 def test_dataset_csv_has_every_published_cell_with_sources(client, seeded):
     response = client.get("/platforms.csv")
     rows = read_csv(response)
     assert response["Content-Disposition"] == 'attachment; filename="platforms.csv"'
     assert list(rows[0]) == DATASET_COLUMNS
-    published = list(Platform.objects.published())
+    published = list(
+        Platform.objects.published().prefetch_related(
+            "plans", Prefetch("facts", queryset=Fact.objects.with_evidence())
+        )
+    )
     assert len(rows) == len(published) * Criterion.objects.count()
     by_cell = {(r["platform_slug"], r["criterion_slug"]): r for r in rows}
-    for fact in Fact.objects.published().select_related("platform", "criterion"):
-        row = by_cell[(fact.platform.slug, fact.criterion.slug)]
-        assert row["state"] == fact.state
-        assert row["plan_scope"] == csv_cell(fact.plan_scope)
-        assert row["verified_on"] == fact.verified_on.isoformat()
-        assert row["contested"] == ("yes" if fact.contested else "no")
-        for source in fact.sources.all():
-            assert f"{source.title} <{source.url}>" in row["sources"]
+    quoted = 0
+    for platform in published:
+        matrix = PlanMatrix(platform)
+        for fact in platform.facts.all():
+            row = by_cell[(platform.slug, fact.criterion.slug)]
+            assert row["state"] == fact.state
+            assert row["plan_scope"] == csv_cell(fact.plan_scope)
+            # "Checked on" (when someone compared the claim with its sources) is not
+            # "evidence from" (the newest dated page it cites).
+            assert row["checked_on"] == fact.verified_on.isoformat()
+            evidence = fact.evidence_from
+            assert row["evidence_from"] == (evidence.isoformat() if evidence else "undated")
+            assert row["strength"] == STRENGTH_WORDS[fact.strength]
+            assert row["contested"] == ("yes" if fact.contested else "no")
+            # The state resolved on every plan the platform lists.
+            by_plan = dict(part.split(": ", 1) for part in row["by_plan"].split("; ") if part)
+            assert by_plan == {
+                plan.slug: State(state).label for plan, state in matrix.by_plan(fact).items()
+            }
+            for citation in fact.citations.all():
+                source = citation.source
+                kind = source.kind.replace("_", " ")
+                assert f"{source.title} ({kind}) <{source.url}>" in row["sources"]
+                if citation.quote:
+                    assert f"“{csv_cell(citation.quote)}”" in row["sources"]
+                    quoted += 1
+    assert quoted  # the seed's facts carry their quotes into the file
 
 
 def test_unpublished_platforms_are_not_exported(client, seeded):
@@ -170,7 +204,11 @@ def test_list_exports_match_the_list_page(client, seeded, query):
     [
         ("format=xml", "“format” takes csv or json"),
         ("format=csv&format=json", "“format” takes csv or json"),
-        ("need=no-such-need&format=csv", "need"),
+        # The list page applies the known needs and says which it ignored; a file cannot
+        # carry that warning, so the export is refused with the reason.
+        ("need=no-such-need&format=csv", "need: “no-such-need” is not a need this site knows"),
+        ("need=baa&need=no-such-need&format=json", "“no-such-need” is not a need"),
+        ("need=x&need=baa&need=y&format=csv", "“x”, “y” are not needs this site knows"),
         ("sort=sideways&format=json", "sort"),
     ],
 )
@@ -179,6 +217,27 @@ def test_bad_list_exports_get_a_clear_400(client, seeded, query, message):
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert message in response.content.decode()
+
+
+def test_a_list_with_an_ignored_need_downloads_the_needs_it_applied(client, seeded):
+    page = client.get("/?need=baa&need=no-such-need&need=e2ee")
+    assert page.status_code == 200
+    assert page.context["ignored_needs"] == ["no-such-need"]
+    html = page.content.decode()
+    links = re.findall(r'href="(/\?[^"]*format=(?:csv|json)[^"]*)"', html)
+    assert len(links) == 2
+    shown = [p.slug for p in page_platforms(page)]
+    for link in links:
+        assert "no-such-need" not in link
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        if "format=csv" in link:
+            exported = in_order(r["platform_slug"] for r in read_csv(response))
+        else:
+            data = read_json(response)
+            assert data["query"]["need"] == ["baa", "e2ee"]
+            exported = [p["slug"] for p in data["platforms"]]
+        assert exported == shown
 
 
 def shown_rows(response):
@@ -213,10 +272,10 @@ def test_compare_exports_are_the_comparison_on_screen(client, seeded, query):
     assert f'href="/compare.csv?{query.replace("&", "&amp;")}"' in html
     assert f'href="/compare.json?{query.replace("&", "&amp;")}"' in html
 
+    # Only the differing rows is another table than the whole comparison: another name.
+    filename = f"compare-{'-'.join(slugs)}{'-differences' if 'diff=1' in query else ''}"
     response = client.get(f"/compare.csv?{query}")
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="compare-{"-".join(slugs)}.csv"'
-    )
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}.csv"'
     rows = read_csv(response)
     names = [p.name for p in page.context["platforms"]]
     assert [c for c in rows[0] if c.endswith(": state")] == [f"{n}: state" for n in names]
@@ -229,7 +288,9 @@ def test_compare_exports_are_the_comparison_on_screen(client, seeded, query):
     ]
     assert csv_rows == [(slug, [s or "unknown" for s in states]) for slug, states in expected]
 
-    data = read_json(client.get(f"/compare.json?{query}"))
+    response = client.get(f"/compare.json?{query}")
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}.json"'
+    data = read_json(response)
     assert [p["slug"] for p in data["platforms"]] == slugs
     assert data["only_differences"] == page.context["only_differences"]
     assert data["differing"] == page.context["differing"]
