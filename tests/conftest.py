@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from django.apps import apps
+from django.core.cache import caches
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -58,6 +59,20 @@ def restore_seed(snapshot):
 def seeded(db, seed_snapshot):
     """The seed data as `make run` loads it."""
     restore_seed(seed_snapshot)
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The page cache the site runs with (platforms/caching.py), fresh and in memory: the
+    test settings switch it off (config/settings/test.py)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests",
+        },
+    }
+    yield
+    caches["default"].clear()
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from platforms.dataset import SCHEMA_VERSION
 from platforms.models import Fact, Platform
 from platforms.synthetic import create_synthetic_platforms
 
-pytestmark = pytest.mark.django_db
+# The page cache the site runs with (tests/conftest.py): the test settings switch it off.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 PAGES = [
     "/",
@@ -24,21 +25,6 @@ PAGES = [
     "/criteria/",
     "/platforms.json",
 ]
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    # The test settings switch caching off (see config/settings/test.py); a fresh one here.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "test-caching",
-        }
-    }
-    yield
-    from django.core.cache import caches
-
-    caches["default"].clear()
 
 
 def get(client, url, **headers):
