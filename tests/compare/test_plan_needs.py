@@ -3,6 +3,7 @@
 
 import json
 import random
+import re
 
 import pytest
 
@@ -142,7 +143,17 @@ def test_a_bad_need_in_a_link_keeps_the_good_ones(client, seeded):
     assert "Ignored from this link: “bogus”" in html
     assert 'value="baa" id="need-baa" checked' in html
     assert "Select a valid choice" not in html
-    assert listed_slugs(client, ["baa"]) == listed_slugs(client, ["bogus", "baa"])
+    assert card_links(html)
+    assert card_links(html) == card_links(client.get("/", {"need": "baa"}).content.decode())
+    assert card_links(html) == {f"/platforms/{slug}/" for slug in listed_slugs(client, ["baa"])}
+    # A download cannot carry the "ignored" notice: it refuses the link and names the value.
+    export = client.get("/", {"need": ["bogus", "baa"], "format": "json"})
+    assert export.status_code == 400
+    assert "bogus" in export.content.decode()
+
+
+def card_links(html):
+    return set(re.findall(r'<h3[^>]*>\s*<a href="(/platforms/[\w-]+/)"', html))
 
 
 def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
