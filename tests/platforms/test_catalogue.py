@@ -19,7 +19,9 @@ from platforms.models import (
     QUOTE_MAX_LENGTH,
     Citation,
     Criterion,
+    EncryptionPath,
     Fact,
+    Incident,
     Plan,
     PlanState,
     Platform,
@@ -158,6 +160,35 @@ def test_seeding_twice_gives_the_same_catalogue_and_an_empty_quote_is_a_problem(
     citation = Citation.objects.filter(fact__platform__slug="jane").first()
     Citation.objects.filter(pk=citation.pk).update(quote="")
     assert any(citation.source.url in p and "no quote" in p for p in data_problems())
+
+
+def test_end_to_end_mode_says_it_drops_phone_callers_and_the_new_platforms_have_paths(seeded):
+    """Every platform with an end-to-end mode says, on that row, what turning it on takes
+    away (at least phone dial-in, which all of them lose); Meet, Teams and Jitsi also have
+    their dial-in row, and the 2026 platforms have the paths their pages describe."""
+    e2ee = EncryptionPath.objects.filter(connection="e2ee").select_related("platform")
+    assert {"zoom", "webex", "google-meet", "microsoft-teams", "jitsi-meet"} <= {
+        path.platform.slug for path in e2ee
+    }
+    for path in e2ee:
+        assert "phone" in path.note.lower(), path
+    for slug in ("google-meet", "microsoft-teams", "jitsi-meet"):
+        dial_in = EncryptionPath.objects.get(platform__slug=slug, connection="dial_in")
+        assert "end-to-end" in dial_in.note or "client-side" in dial_in.note, dial_in
+    new_paths = EncryptionPath.objects.filter(platform__slug__in=NEW_PLATFORMS)
+    assert {"jane", "therapynotes"} <= set(new_paths.values_list("platform__slug", flat=True))
+    for path in EncryptionPath.objects.all():
+        assert path.sources.exists(), path
+        assert not path.contested or path.contested_reason, path
+
+
+def test_no_incident_is_a_placeholder(seeded):
+    for incident in Incident.objects.all():
+        assert "not found" not in incident.title.lower(), incident
+        assert incident.sources.exists(), incident
+    token = Incident.objects.get(platform__slug="webex", cves="CVE-2020-3361")
+    assert token.status == Incident.Status.FIXED
+    assert token.sources.filter(url__contains="cvelistV5").exists()
 
 
 def test_an_ai_note_taker_on_by_default_tells_the_therapist_what_to_do():
