@@ -142,7 +142,10 @@ def test_a_bad_need_in_a_link_keeps_the_good_ones(client, seeded):
     assert "Ignored from this link: “bogus”" in html
     assert 'value="baa" id="need-baa" checked' in html
     assert "Select a valid choice" not in html
-    assert listed_slugs(client, ["baa"]) == listed_slugs(client, ["bogus", "baa"])
+    # The page lists what the good needs alone list (a download of the half-read link is
+    # refused instead: tests/compare/test_exports.py).
+    shown = {p.slug for p in response.context["object_list"]}
+    assert shown and shown == listed_slugs(client, ["baa"])
 
 
 def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
