@@ -293,22 +293,15 @@ def fact_action(section, fact, criterion, platform_name):
     groups = getattr(fact, "plan_groups", None)
     if groups:
         # The state recorded on each plan says what the plan scope says in words: once.
-        confirm = _("Differs by plan (%(scope)s): confirm yours is covered.")
-        if criterion.group == Criterion.Group.COMPLIANCE:
-            confirm = _(
-                "Differs by plan (%(scope)s): confirm yours is covered and that the "
-                "agreement is signed."
-            )
-        scope = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
-        reasons.append(confirm % {"scope": scope})
+        by_plan = "; ".join(f"{g['label']} on {', '.join(g['plans'])}" for g in groups)
+        depends = _("Differs by plan (%(scope)s)") % {"scope": by_plan}
     elif fact.plan_scope:
-        confirm = _("Depends on the plan or account (%(scope)s): confirm yours is covered.")
+        depends = _("Depends on the plan or account (%(scope)s)") % {"scope": fact.plan_scope}
+    if groups or fact.plan_scope:
+        confirm = _("%(depends)s: confirm yours is covered.")
         if criterion.group == Criterion.Group.COMPLIANCE:
-            confirm = _(
-                "Depends on the plan or account (%(scope)s): confirm yours is covered and "
-                "that the agreement is signed."
-            )
-        reasons.append(confirm % {"scope": fact.plan_scope})
+            confirm = _("%(depends)s: confirm yours is covered and that the agreement is signed.")
+        reasons.append(confirm % {"depends": depends})
     if fact.contested:
         reasons.append(_("Contested: check the vendor’s current documentation."))
     elif fact.strength == "third_party":

@@ -3,7 +3,6 @@
 
 import json
 import random
-import re
 
 import pytest
 
@@ -143,17 +142,10 @@ def test_a_bad_need_in_a_link_keeps_the_good_ones(client, seeded):
     assert "Ignored from this link: “bogus”" in html
     assert 'value="baa" id="need-baa" checked' in html
     assert "Select a valid choice" not in html
-    assert card_links(html)
-    assert card_links(html) == card_links(client.get("/", {"need": "baa"}).content.decode())
-    assert card_links(html) == {f"/platforms/{slug}/" for slug in listed_slugs(client, ["baa"])}
-    # A download cannot carry the "ignored" notice: it refuses the link and names the value.
-    export = client.get("/", {"need": ["bogus", "baa"], "format": "json"})
-    assert export.status_code == 400
-    assert "bogus" in export.content.decode()
-
-
-def card_links(html):
-    return set(re.findall(r'<h3[^>]*>\s*<a href="(/platforms/[\w-]+/)"', html))
+    # The page lists what the good needs alone list (a download of the half-read link is
+    # refused instead: tests/compare/test_exports.py).
+    shown = {p.slug for p in response.context["object_list"]}
+    assert shown and shown == listed_slugs(client, ["baa"])
 
 
 def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
