@@ -1,4 +1,5 @@
 import datetime
+import itertools
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -23,7 +24,7 @@ from .forms import (
     PlanStateFormSet,
     VersionForm,
 )
-from .history import ReadableChanges
+from .history import InlineRows, ReadableChanges
 from .models import (
     Citation,
     Criterion,
@@ -129,6 +130,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     consecutive versions on the History page, and revert to any version."""
 
     object_history_list_template = "admin/platforms/object_history_list.html"
+    object_history_form_template = "admin/platforms/object_history_form.html"
+    # Rows edited inline on the page whose history belongs to each version (InlineRows).
+    inline_rows = []
 
     def changelist_view(self, request, extra_context=None):
         if self.date_hierarchy and not date_drilldown_is_valid(request.GET, self.date_hierarchy):
@@ -143,12 +147,60 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record, mark_words=True)
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each version's changes, with those of its inline rows (a fact's citations)."""
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)  # newest first
+        if not records:
+            return
+        for rows in self.inline_rows:
+            versions = rows.by_version(records[0].id)
+            for newer, older in itertools.pairwise(records):
+                change = rows.change(versions[older.history_id], versions[newer.history_id])
+                if change is not None:
+                    newer.history_delta_changes = [
+                        *getattr(newer, "history_delta_changes", []),
+                        change,
+                    ]
+
+    def version_rows(self, object_id, version_id):
+        """[(InlineRows, {row id: historical row})] of one version, for its revert page."""
+        return [
+            (rows, rows.by_version(int(object_id)).get(int(version_id), {}))
+            for rows in self.inline_rows
+        ]
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # /history/abc/ reached the database as a ValueError (a 500).
         if not (whole_number(unquote(object_id)) and whole_number(version_id)):
             raise Http404(_("No such version."))
-        request.history_version_id = version_id  # for get_form, below
+        request.history_version_id = version_id  # for get_form and save_model, below
+        extra_context = {
+            **(extra_context or {}),
+            "version_rows": [
+                (rows.label, [rows.describe(row) for row in version.values()])
+                for rows, version in self.version_rows(unquote(object_id), version_id)
+            ],
+        }
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        version_id = getattr(request, "history_version_id", None)
+        if version_id is None:
+            return
+        # A revert: the version's citations (and per-plan states) come back with it.
+        reason = _("reverted with version #%(id)s") % {"id": version_id}
+        lost = []
+        for rows, version in self.version_rows(obj.pk, version_id):
+            lost += rows.restore(obj, version, str(reason))
+        if lost:
+            self.message_user(
+                request,
+                _("Not brought back, because their source or plan was deleted: %(rows)s")
+                % {"rows": "; ".join(lost)},
+                messages.WARNING,
+            )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         """On a revert page, the form shows the version's sources too.
@@ -432,6 +484,7 @@ class PlanAdmin(VersionedAdmin):
     list_select_related = ["platform"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PlanCitationInline]
+    inline_rows = [InlineRows(Citation, "plan", "source", _("Citations"))]
 
 
 @admin.register(Criterion)
@@ -457,6 +510,10 @@ class FactAdmin(FromCorrectionMixin, VersionedAdmin):
         "contested",
     ]
     inlines = [PlanStateInline, FactCitationInline]
+    inline_rows = [
+        InlineRows(Citation, "fact", "source", _("Citations")),
+        InlineRows(PlanState, "fact", "plan", _("States on plans")),
+    ]
     list_filter = [
         "state",
         "criterion__group",

@@ -117,10 +117,18 @@ class CitationFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         owner = self.instance
-        if isinstance(owner, Fact):
-            self.require_check_date(owner)
-        if not isinstance(owner, Fact) or owner.state == State.UNKNOWN:
+        if not isinstance(owner, Fact):
             return
+        # Both problems at once: asking for the date first would hide that the claim has
+        # lost its last quoted citation until the editor had saved again.
+        errors = [self.missing_quoted_citation(owner), self.unconfirmed_check_date(owner)]
+        errors = [error for error in errors if error is not None]
+        if errors:
+            raise ValidationError(errors)
+
+    def missing_quoted_citation(self, fact):
+        if fact.state == State.UNKNOWN:
+            return None
         kept = [
             form
             for form in self.forms
@@ -128,25 +136,26 @@ class CitationFormSet(forms.BaseInlineFormSet):
             and not form.cleaned_data.get("DELETE")
             and (form.cleaned_data.get("quote") or "").strip()
         ]
-        if not kept:
-            raise ValidationError(
-                format_html(
-                    "{} {}",
-                    NEEDS_QUOTED_CITATION,
-                    _("Add one below, or set the state to “Unknown”."),
-                ),
-                code="no_quoted_citation",
-            )
+        if kept:
+            return None
+        return ValidationError(
+            format_html(
+                "{} {}",
+                NEEDS_QUOTED_CITATION,
+                _("Add one below, or set the state to “Unknown”."),
+            ),
+            code="no_quoted_citation",
+        )
 
-    def require_check_date(self, fact):
+    def unconfirmed_check_date(self, fact):
         """Citations changed on a fact checked before today: the editor confirms the date
         (the fact form above says when it was checked)."""
         changed = any(form.has_changed() for form in self.forms) or self.deleted_forms
         if not changed or fact.pk is None or getattr(fact, "check_date_confirmed", False):
-            return
+            return None
         if fact.verified_on == timezone.localdate():
-            return
-        raise ValidationError(
+            return None
+        return ValidationError(
             _(
                 "You changed the citations: confirm when the fact was checked by setting "
                 "“Verified on” above (today is %(today)s), then save again."

@@ -1,13 +1,17 @@
-"""Reading the history tables (django-simple-history) for people: what changed, field by field."""
+"""Reading the history tables (django-simple-history) for people: what changed, field by field;
+and bringing back a version's inline rows when an admin reverts to it."""
 
+import dataclasses
 import difflib
 import re
 
 from django.db.models import ManyToManyField, Q
+from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .models import Citation, EncryptionPath, Fact, Incident, Plan, PlanState, Platform
+from .models import Citation, EncryptionPath, Fact, Incident, Plan, PlanState, Platform, State
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
@@ -115,3 +119,114 @@ def record_current_state(models, reason, update=False):
                 )
                 for row in through.objects.filter(**{f"{own_fk}_id__in": record_by_pk})
             )
+
+
+@dataclasses.dataclass(frozen=True)
+class InlineRows:
+    """Rows edited inline on their parent's page (a fact's citations and per-plan states, a
+    plan's citations), read from their own history as part of the parent's versions: the
+    parent's History page shows how they changed, and reverting the parent brings them back.
+
+    A version of the parent holds the rows as they stood when the next version was saved, or
+    now for the newest: an admin save writes the parent first and its inlines after it.
+    """
+
+    model: type
+    parent: str  # the foreign key to the parent
+    key: str  # the foreign key that is unique per parent: a citation's source, a state's plan
+    label: str
+
+    @property
+    def fields(self):
+        """The attribute names a version of a row is made of (its id and parent aside)."""
+        skip = {"id", self.parent}
+        return [f.attname for f in self.model._meta.concrete_fields if f.name not in skip]
+
+    def by_version(self, parent_pk):
+        """{history_id of each version of the parent: {row id: historical row}}, in two
+        queries whatever the number of versions."""
+        parent_model = self.model._meta.get_field(self.parent).related_model
+        versions = list(
+            parent_model.history.filter(id=parent_pk)
+            .order_by("history_date", "history_id")
+            .values_list("history_id", "history_date")
+        )
+        ever = self.model.history.filter(**{f"{self.parent}_id": parent_pk}).values("id")
+        rows = iter(
+            self.model.history.filter(id__in=ever)
+            .select_related(self.key)
+            .order_by("history_date", "history_id")
+        )
+        latest, pending, result = {}, next(rows, None), {}
+        for i, (history_id, _date) in enumerate(versions):
+            cutoff = versions[i + 1][1] if i + 1 < len(versions) else None
+            while pending is not None and (cutoff is None or pending.history_date < cutoff):
+                latest[pending.id] = pending
+                pending = next(rows, None)
+            result[history_id] = {
+                pk: row
+                for pk, row in latest.items()
+                if row.history_type != "-" and getattr(row, f"{self.parent}_id") == parent_pk
+            }
+        return result
+
+    def restore(self, parent, wanted, reason):
+        """Make the parent's rows those of a version (`wanted`, from by_version), each write
+        through save() so it is recorded; the rows that cannot come back, because their
+        source or plan has been deleted since, are left out and described in the result."""
+        key_id = f"{self.key}_id"
+        key_model = self.model._meta.get_field(self.key).related_model
+        alive = set(
+            key_model.objects.filter(
+                pk__in=[getattr(row, key_id) for row in wanted.values()]
+            ).values_list("pk", flat=True)
+        )
+        lost = [row for row in wanted.values() if getattr(row, key_id) not in alive]
+        wanted = {pk: row for pk, row in wanted.items() if getattr(row, key_id) in alive}
+        current = {row.pk: row for row in self.model.objects.filter(**{self.parent: parent})}
+        # Rows the version lacks go first, and so does a row whose source (or plan) changed:
+        # a version's rows then never meet a current row on the same source or plan.
+        for pk, row in list(current.items()):
+            if pk not in wanted or getattr(row, key_id) != getattr(wanted[pk], key_id):
+                row._change_reason = reason
+                row.delete()
+                del current[pk]
+        for pk, old in wanted.items():
+            if pk in current and self.same(current[pk], old):
+                continue
+            row = old.instance  # with its old id: its history continues
+            row._change_reason = reason
+            row.save()
+        return [self.describe(row) for row in lost]
+
+    def describe(self, row):
+        """A version of a row in words (a citation's source, quote and date seen; a plan's
+        state). Its source or plan may have been deleted since (history keeps no key)."""
+        if self.model is Citation:
+            return str(
+                _("%(source)s: “%(quote)s”, seen on %(seen_on)s")
+                % {
+                    "source": row.source or _("(a deleted source)"),
+                    "quote": row.quote,
+                    "seen_on": date_format(row.seen_on),
+                }
+            )
+        plan = row.plan.name if row.plan else _("(a deleted plan)")
+        state = dict(State.choices).get(row.state, row.state)
+        return f"{plan}: {state}" + (f" ({row.detail})" if row.detail else "")
+
+    def same(self, old, new):
+        return all(getattr(old, f) == getattr(new, f) for f in self.fields)
+
+    def change(self, old, new):
+        """{"field", "old", "new"} for the History page, or None: the rows removed or changed
+        as they were, against the rows added or changed as they are."""
+        before = [row for pk, row in old.items() if pk not in new or not self.same(row, new[pk])]
+        after = [row for pk, row in new.items() if pk not in old or not self.same(old[pk], row)]
+        if not before and not after:
+            return None
+        return {
+            "field": self.label,
+            "old": "; ".join(self.describe(row) for row in before),
+            "new": "; ".join(self.describe(row) for row in after),
+        }

@@ -47,21 +47,20 @@ def test_staff_can_open_every_platform_admin_page(admin_client, seeded):
 def test_admin_shows_a_clear_error_for_a_sourceless_fact(admin_client, seeded):
     from platforms.models import Fact
 
-    fact = Fact.objects.filter(state="unknown").select_related("platform", "criterion").first()
-    response = admin_client.post(
-        f"/admin/platforms/fact/{fact.pk}/change/",
-        {
-            "platform": fact.platform_id,
-            "criterion": fact.criterion_id,
-            "state": "yes",
-            "plan_scope": "",
-            "note": "typed by the admin",
-            "verified_on": "2026-01-01",
-            "contested_reason": "",
-        },
-    )
+    from .admin_forms import form_data
+
+    fact = Fact.objects.unsourced().filter(state="unknown").first()
+    url = f"/admin/platforms/fact/{fact.pk}/change/"
+    data = form_data(admin_client.get(url))
+    assert data["citations-TOTAL_FORMS"] == "1"  # the blank one to add a citation in
+    data.update(state="yes", note="typed by the admin", verified_on="2026-01-01")
+    response = admin_client.post(url, data)
     assert response.status_code == 200
-    assert "Cite at least one source" in response.content.decode()
-    assert "typed by the admin" in response.content.decode()
+    html = response.content.decode()
+    assert (
+        "A fact other than “Unknown” needs at least one citation with the quoted sentence "
+        "that supports it. Add one below, or set the state to “Unknown”."
+    ) in html
+    assert "typed by the admin" in html
     fact.refresh_from_db()
     assert fact.state == "unknown"
