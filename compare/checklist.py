@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from platforms.models import Criterion, Fact, Incident, State
 
@@ -200,11 +200,23 @@ class Item:
     incident: Incident | None = None
     sources: list = field(default_factory=list)
     refs: list = field(default_factory=list)  # footnote numbers, filled in by the page
+    fixes: list = field(default_factory=list)  # the grouped app update's Fix per incident
 
     @property
     def why_parts(self):
         """(first sentence, the rest) of `why`: the handout prints only the first."""
         return first_sentence(self.why)
+
+
+@dataclass
+class Fix:
+    """One flaw the grouped app update fixes: a short title, the version, its sources."""
+
+    title: str
+    version: str
+    incident: Incident
+    sources: list = field(default_factory=list)
+    refs: list = field(default_factory=list)  # footnote numbers, filled in by the page
 
 
 @dataclass
@@ -340,6 +352,8 @@ def fact_items(platform_name, criteria, facts):
 
 
 CLIENT_VERSION_RE = re.compile(r"\d+\.\d+")
+VERSION_RE = re.compile(r"\d+(?:\.\d+)+")
+PARENTHESES_RE = re.compile(r"\s*\([^)]*\)")
 NOT_KNOWN_FIXED = {Incident.Status.OPEN, Incident.Status.UNKNOWN}
 
 
@@ -348,17 +362,28 @@ def names_client_version(incident):
     return bool(CLIENT_VERSION_RE.search(incident.fixed_in))
 
 
-def update_items(incidents):
-    """Open incidents first, then fixes that need a client update, newest first.
+def versions_in(text):
+    """The versions a fixed-in text names, as tuples of ints: "5.16.10" sorts after "5.16.5"."""
+    return [tuple(int(n) for n in v.split(".")) for v in VERSION_RE.findall(text)]
+
+
+def short_title(title):
+    """An incident's title without its parenthesised detail, for the grouped update's list."""
+    return PARENTHESES_RE.sub("", title).strip() or title
+
+
+def newest_first(incident):
+    day = incident.fixed_on or incident.disclosed_on
+    return (day is None, -(day.toordinal() if day else 0), incident.title)
+
+
+def update_items(incidents, platform_name):
+    """Open incidents first, each its own item, then one item for every client-side fix.
 
     A fix in a numbered client version matters for as long as anyone runs an older client,
-    so those stay on the list however old; fixes made on the vendor's servers need nothing
-    from the therapist and are left out."""
-
-    def newest_first(incident):
-        day = incident.fixed_on or incident.disclosed_on
-        return (day is None, -(day.toordinal() if day else 0), incident.title)
-
+    so those stay on the list however old; they share one action (update the app), so they
+    are one item naming the newest version and, per flaw, its version and sources. Fixes
+    made on the vendor's servers need nothing from the therapist and are left out."""
     items = []
     not_fixed = [i for i in incidents if i.status in NOT_KNOWN_FIXED]
     client_fixes = [
@@ -370,15 +395,38 @@ def update_items(incidents):
         }
         why = _("Until it is fixed, the flaw can still affect your sessions.")
         items.append(incident_item(incident, f"{status} {incident.mitigation}".strip(), why))
-    for incident in sorted(client_fixes, key=newest_first):
-        action = incident.mitigation or _(
-            "Make sure you and your clients run %(version)s or later."
-        ) % {"version": incident.fixed_in}
-        why = _("Fixed in %(version)s: anyone on an older version still has the flaw.") % {
-            "version": incident.fixed_in
-        }
-        items.append(incident_item(incident, action, why))
+    if client_fixes:
+        items.append(app_update_item(sorted(client_fixes, key=newest_first), platform_name))
     return items
+
+
+def app_update_item(incidents, platform_name):
+    """One item for every flaw fixed in a client version: update to the newest of them.
+
+    The newest version any fix names is the one to insist on: at or past it, every listed fix
+    is in (a fixed-in text may name several products' versions; the highest covers them all)."""
+    fixes = [
+        Fix(
+            title=short_title(incident.title),
+            version=PARENTHESES_RE.sub("", incident.fixed_in).strip(),
+            incident=incident,
+            sources=sources_of(incident),
+        )
+        for incident in incidents
+    ]
+    newest = max(v for incident in incidents for v in versions_in(incident.fixed_in))
+    action = ngettext(
+        "It fixes %(n)d known flaw, fixed in the version shown:",
+        "It fixes %(n)d known flaws, each fixed in the version shown:",
+        len(fixes),
+    ) % {"n": len(fixes)}
+    return Item(
+        title=_("Update the %(p)s app to at least %(version)s")
+        % {"p": platform_name, "version": ".".join(str(n) for n in newest)},
+        action=action,
+        why=_("Anyone on an older version still has these flaws."),
+        fixes=fixes,
+    )
 
 
 def incident_item(incident, action, why):
@@ -420,7 +468,7 @@ def build_checklist(platform, criteria, facts, incidents):
     attach_plan_states(platform, facts)
     by_pk = {fact.criterion_id: fact for fact in facts}
     by_section = fact_items(platform.name, criteria, by_pk)
-    by_section[UPDATE] = update_items(incidents)
+    by_section[UPDATE] = update_items(incidents, platform.name)
     sections = [
         Section(slug, str(SECTIONS[slug][0]), str(SECTIONS[slug][1]), by_section[slug])
         for slug in (SWITCH_ON, MISSING, CHECK, UPDATE, UNKNOWN)

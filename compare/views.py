@@ -215,6 +215,8 @@ class PlatformChecklistView(PlatformDetailView):
         footnotes = Footnotes()
         for item in [*(i for section in sections for i in section.items), *habits]:
             item.refs = footnotes.refs(item.sources)
+            for fix in item.fixes:
+                fix.refs = footnotes.refs(fix.sources)
         context.update(sections=sections, habits=habits, footnotes=footnotes)
         return context
 

@@ -223,20 +223,34 @@ def incident(title, status, fixed_in="", disclosed=None, fixed=None, mitigation=
     )
 
 
-def test_update_items_list_unfixed_then_client_versions_newest_first():
+def test_update_items_list_unfixed_then_one_item_for_every_client_fix():
     incidents = [
         incident("Old client bug", "fixed", "4.6.9", datetime.date(2020, 4, 1)),
         incident("Cloud bug", "fixed", "Server-side fix (cloud)", datetime.date(2024, 5, 1)),
-        incident("New client bug", "fixed", "5.11.6", datetime.date(2022, 8, 12)),
+        incident("New client bug (detail)", "fixed", "5.11.6 (CVE-1)", datetime.date(2022, 8, 12)),
+        incident("Two products", "fixed", "Win 5.9.2; Rooms 5.10.0", datetime.date(2021, 1, 2)),
         incident("Still open", "open", mitigation="Use the waiting room."),
         incident("Nobody knows", "unknown"),
     ]
-    titles = [item.title for item in update_items(incidents)]
-    assert titles == ["Nobody knows", "Still open", "New client bug", "Old client bug"]
-    items = {item.title: item for item in update_items(incidents)}
-    assert "5.11.6 or later" in items["New client bug"].action
-    assert "Not known to be fixed" in items["Still open"].action
-    assert "Use the waiting room." in items["Still open"].action
+    items = update_items(incidents, "Acme")
+    titles = [item.title for item in items]
+    # The highest version any fix names (5.11.6 > 5.10.0 > 5.9.2, compared as numbers).
+    assert titles == ["Nobody knows", "Still open", "Update the Acme app to at least 5.11.6"]
+    assert "Not known to be fixed" in items[1].action
+    assert "Use the waiting room." in items[1].action
+    update = items[-1]
+    assert "3 known flaws" in update.action
+    # Every client fix, newest first, by its short title and version; the cloud fix is not.
+    assert [(f.title, f.version) for f in update.fixes] == [
+        ("New client bug", "5.11.6"),
+        ("Two products", "Win 5.9.2; Rooms 5.10.0"),
+        ("Old client bug", "4.6.9"),
+    ]
+
+
+def test_no_client_fix_no_update_item():
+    incidents = [incident("Cloud bug", "fixed", "Server-side fix", datetime.date(2024, 5, 1))]
+    assert update_items(incidents, "Acme") == []
 
 
 @pytest.mark.parametrize(
@@ -402,11 +416,32 @@ def test_the_seed_data_fills_the_sections_the_test_above_derives(client, seeded)
 
 
 @pytest.mark.django_db
-def test_zoom_checklist_lists_client_updates(client, seeded):
-    zoom = client.get("/platforms/zoom/checklist/").context["sections"]
-    updates = next(s for s in zoom if s.slug == "update").items
-    assert any("5.11.6" in item.why for item in updates)
-    assert not any("Server-side" in item.action for item in updates)
+def test_zoom_checklist_groups_client_updates_into_one_item(client, seeded):
+    response = client.get("/platforms/zoom/checklist/")
+    html = response.content.decode()
+    updates = next(s for s in response.context["sections"] if s.slug == "update").items
+    (grouped,) = [item for item in updates if item.fixes]
+    client_fixed = [
+        i
+        for i in Incident.objects.filter(platform__slug="zoom")
+        if i.status not in {"open", "unknown"} and checklist.names_client_version(i)
+    ]
+    assert len(client_fixed) > 1
+    # One item names every client fix's version, each with its own numbered sources.
+    assert len(grouped.fixes) == len(client_fixed)
+    assert {fix.incident.pk for fix in grouped.fixes} == {i.pk for i in client_fixed}
+    newest = max(v for i in client_fixed for v in checklist.versions_in(i.fixed_in))
+    assert grouped.title.endswith(".".join(map(str, newest)))
+    for fix in grouped.fixes:
+        for version in re.findall(r"\d+(?:\.\d+)+", fix.incident.fixed_in):
+            assert version in fix.version
+        assert escape(f"{fix.title}: {fix.version}") in html
+        assert len(fix.refs) == fix.incident.sources.count() > 0
+        for ref in fix.refs:
+            assert f'id="source-{ref}"' in html
+    # The rest are incidents not known to be fixed; server-side fixes are left out.
+    assert all(i.incident.status in {"open", "unknown"} for i in updates if not i.fixes)
+    assert not any("Server-side" in fix.version for fix in grouped.fixes)
 
 
 @pytest.mark.django_db
