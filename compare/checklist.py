@@ -9,6 +9,7 @@ this module sorts.
 import re
 from dataclasses import dataclass, field
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -280,7 +281,7 @@ def section_for(fact, criterion):
 def fact_action(section, fact, criterion, platform_name):
     state = State(fact.state) if fact else State.UNKNOWN
     if section == SWITCH_ON:
-        return _("Off by default on %(p)s: switch it on in the settings.") % {"p": platform_name}
+        return switch_on_action(fact, platform_name)
     if section == MISSING:
         if state == State.ON_BY_DEFAULT:
             turn_off = _("On by default on %(p)s: turn it off in the settings.")
@@ -324,6 +325,35 @@ def fact_action(section, fact, criterion, platform_name):
             % {"state": fact.get_state_display(), "p": platform_name}
         )
     return " ".join(reasons)
+
+
+def switch_on_action(fact, platform_name):
+    """Switch it on; where plans differ, on which plans that can be done and which lack it."""
+    action = _("Off by default on %(p)s: switch it on in the settings.") % {"p": platform_name}
+    groups = {g["state"]: g["plans"] for g in getattr(fact, "plan_groups", None) or []}
+    if not groups:
+        return action
+    parts = [
+        _("Off by default on %(p)s: switch it on in the settings on %(plans)s.")
+        % {
+            "p": platform_name,
+            "plans": get_text_list(groups.pop(State.OFF_BY_DEFAULT, []), _("and")),
+        }
+        if State.OFF_BY_DEFAULT in groups
+        else action
+    ]
+    lacking = groups.pop(State.NO, [])
+    if lacking:
+        parts.append(
+            ngettext("%(plans)s lacks it.", "%(plans)s lack it.", len(lacking))
+            % {"plans": get_text_list(lacking, _("and"))}
+        )
+    for state, plans in groups.items():
+        parts.append(
+            _("%(state)s on %(plans)s.")
+            % {"state": State(state).label, "plans": get_text_list(plans, _("and"))}
+        )
+    return " ".join(parts)
 
 
 def fact_items(platform_name, criteria, facts):

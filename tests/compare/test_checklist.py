@@ -170,6 +170,25 @@ def test_a_need_met_on_some_plans_only_is_checked_plan_by_plan(platform):
     assert all(i.criterion != same for items in by_slug.values() for i in items)
 
 
+def test_off_by_default_where_some_plans_lack_it_says_on_which_plans_to_switch_it_on(platform):
+    plans = [
+        baker.make(Plan, platform=platform, name=name, slug=name.lower(), order=n)
+        for n, name in enumerate(["Starter", "Business", "Enterprise"])
+    ]
+    starter, business, enterprise = plans
+    e2ee = criterion("on", "e2ee", Criterion.Group.ENCRYPTION)
+    plain = criterion("on", "plain")
+    fact(platform, "off", e2ee, plans={starter: State.NO, business: State.NO, enterprise: "off"})
+    fact(platform, "off", plain)
+    (item, same) = checklist_of(platform, [e2ee, plain])[SWITCH_ON]
+    assert item.criterion == e2ee
+    assert item.action == (
+        "Off by default on Acme Video: switch it on in the settings on Enterprise. "
+        "Starter and Business lack it."
+    )
+    assert same.action == "Off by default on Acme Video: switch it on in the settings."
+
+
 def test_a_criterion_without_an_entry_is_unknown():
     assert section_for(None, Criterion(recommended="yes")) == UNKNOWN
 
