@@ -2,18 +2,20 @@
 
 Each kind is a function `(since, until) -> list[Item]` over every published platform, listed
 in KINDS; send_alerts calls each once per distinct window and keeps, for each subscriber,
-the items of the platforms it follows. A new kind of change (for example facts that source
-monitoring flags for review) is one more function here and one more entry in KINDS.
+the items of the platforms it follows. A new kind of change is one more function here and
+one more entry in KINDS.
 """
 
 from dataclasses import dataclass
 from itertools import groupby
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from compare.changes import fact_changes_between
+from monitoring.models import CitationCheck, review_checks
 from platforms.models import SEED_CHANGE_REASON, Incident
 
 
@@ -87,7 +89,56 @@ def new_incidents(since, until):
     ]
 
 
-KINDS = [state_changes, new_incidents]
+def flagged_for_review(since, until):
+    """Facts that source monitoring put up for review in the window (a quoted page changed,
+    went or stayed unreachable) and that no editor has checked since: monitoring's one rule,
+    monitoring.models.review_checks. A flag already raised by an earlier run, with nobody
+    checking the fact since, is not news again. One item per fact; its state is unchanged."""
+    raised_before = CitationCheck.objects.filter(
+        citation=OuterRef("citation"),
+        flagged=True,
+        source_check__checked_at__lt=OuterRef("source_check__checked_at"),
+        source_check__checked_at__date__gt=OuterRef("citation__fact__verified_on"),
+    )
+    checks = (
+        review_checks()
+        .exclude(Exists(raised_before))
+        .filter(
+            source_check__checked_at__gt=since,
+            source_check__checked_at__lte=until,
+            citation__fact__platform__published=True,
+        )
+        .select_related("citation__fact__platform", "citation__fact__criterion", "source_check")
+        .order_by("-source_check__checked_at", "-pk")
+    )
+    items, seen = [], set()
+    for check in checks:
+        fact = check.citation.fact
+        if fact.pk in seen:
+            continue
+        seen.add(fact.pk)
+        items.append(
+            Item(
+                platform_id=fact.platform.pk,
+                platform_name=fact.platform.name,
+                when=check.source_check.checked_at,
+                kind="review",
+                text=_(
+                    "%(criterion)s needs review: a source it quotes changed since it was "
+                    "checked (%(outcome)s). The state shown stays as it was until an editor "
+                    "checks it."
+                )
+                % {
+                    "criterion": fact.criterion.label,
+                    "outcome": check.get_outcome_display().lower(),
+                },
+                path=platform_path(fact.platform.slug, f"fact-{fact.criterion.slug}"),
+            )
+        )
+    return items
+
+
+KINDS = [state_changes, new_incidents, flagged_for_review]
 
 
 def changes_between(since, until):
