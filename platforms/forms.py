@@ -246,11 +246,15 @@ class VersionForm(forms.ModelForm):
         current = current_version(model, pk)
         if current is None or cleaned.get("opened_version") == current:
             return cleaned
-        if getattr(self, "merges", False) and cleaned.get("opened_version") is not None:
-            # MergeForm took what changed meanwhile into this form row by row and field by
-            # field (refusing only what both changed): the save claims the version the
-            # merge was made against, so a save after it is retried (StaleVersion).
-            cleaned["opened_version"] = self.instance.version
+        if (
+            getattr(self, "merges", False)
+            and cleaned.get("opened_version") is not None
+            and getattr(self.instance, "version", None) == current
+        ):
+            # MergeForm compared this form with the rows as they are now (not a revert
+            # form's old copy) and took in what only others changed: the save claims the
+            # version it merged against, so a save since then is retried (StaleVersion).
+            cleaned["opened_version"] = current
             return cleaned
         since = cleaned.get("opened_at") if "opened_at" not in self.errors else None
         self.stale_changes = changes_since(model, pk, since)
@@ -342,10 +346,15 @@ class MergeForm(forms.ModelForm):
             field = self.fields[name]
             if name not in opened:
                 continue
-            was = opened_value(field, opened[name])
-            if field.has_changed(was, self.current_value(name)):
+            try:
+                was = opened_value(field, opened[name])
+                theirs_changed = field.has_changed(was, self.current_value(name))
+                yours_changed = field.has_changed(was, self[name].data)
+            except (TypeError, ValueError, AttributeError):
+                theirs_changed = yours_changed = True  # a tampered page: refused, shown
+            if theirs_changed:
                 theirs.append(name)
-            if field.has_changed(was, self[name].data):
+            if yours_changed:
                 yours.append(name)
         if not theirs:
             return
@@ -370,7 +379,7 @@ class MergeForm(forms.ModelForm):
                 self.data[key] = "on"
             else:
                 self.data.pop(key, None)
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, list | tuple) and hasattr(self.data, "setlist"):
             self.data.setlist(key, [str(item) for item in value])
         else:
             self.data[key] = "" if value is None else str(value)
