@@ -283,3 +283,32 @@ def test_every_editable_platforms_model_has_the_version_check():
         if model._meta.app_label == "platforms":
             assert isinstance(model_admin, VersionedAdmin), model
             assert not model_admin.list_editable, model  # a bulk form carries no version
+
+
+@pytest.mark.django_db
+def test_a_plan_changed_meanwhile_is_kept_and_a_tampered_snapshot_is_refused(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    plan = zoom.plans.first()
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    alices_form = form_data(alice.get(change_url(zoom)))
+    bobs_form = form_data(bob.get(change_url(zoom)))
+    row = inline_prefix(alices_form, "plans", "id", plan.pk)
+    alices_form[f"{row}-note"] = "Alice: price checked on the pricing page."
+    assert alice.post(change_url(zoom), alices_form).status_code == 302
+
+    # Bob's form still holds the plan's old note; his save of the summary keeps hers.
+    bobs_form["summary"] = "Bob's summary."
+    tampered = dict(bobs_form)
+    assert bob.post(change_url(zoom), bobs_form).status_code == 302
+    plan.refresh_from_db()
+    assert plan.note == "Alice: price checked on the pricing page."
+
+    # A snapshot that does not decode to the row's fields is refused, never a 500.
+    tampered[f"{row}-opened_values"] = '{"order": {"x": 1}, "price_amount": [1]}'
+    tampered[f"{row}-note"] = "Tampered"
+    response = bob.post(change_url(zoom), tampered)
+    assert response.status_code == 200
+    assert "someone else changed this plan after you opened it" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.note == "Alice: price checked on the pricing page."
