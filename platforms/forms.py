@@ -287,6 +287,16 @@ class FactAdminForm(VersionForm, FactPageForm):
     pass
 
 
+class SnapshotField(forms.CharField):
+    """The values a row was opened with: never a change of the row itself (else every
+    inline row would be saved, with a history record, on each save of the page)."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False
+
+
 class MergeForm(forms.ModelForm):
     """A row of the platform page (the platform, a plan, fact, path or incident) that takes
     in what others saved since the page was opened, instead of overwriting it.
@@ -301,7 +311,7 @@ class MergeForm(forms.ModelForm):
     (`merge_by_field`).
     """
 
-    opened_values = forms.CharField(widget=forms.HiddenInput, required=False)
+    opened_values = SnapshotField(required=False)
     merge_by_field = False
 
     def __init__(self, *args, **kwargs):

@@ -312,3 +312,14 @@ def test_a_plan_changed_meanwhile_is_kept_and_a_tampered_snapshot_is_refused(see
     assert "someone else changed this plan after you opened it" in response.content.decode()
     plan.refresh_from_db()
     assert plan.note == "Alice: price checked on the pricing page."
+
+
+@pytest.mark.django_db
+def test_saving_the_platform_page_records_only_the_rows_that_changed(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    alice, _ = staff_client("alice")
+    data = form_data(alice.get(change_url(zoom)))
+    before = Fact.history.filter(platform_id=zoom.pk).count()
+    data["vendor"] = "Alice's vendor"
+    assert alice.post(change_url(zoom), data).status_code == 302
+    assert Fact.history.filter(platform_id=zoom.pk).count() == before
