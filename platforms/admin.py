@@ -20,8 +20,10 @@ from .forms import (
     CitationForm,
     CitationFormSet,
     FactAdminForm,
-    FactForm,
+    FactInlineForm,
+    MergeForm,
     PlanStateFormSet,
+    PlatformAdminForm,
     VersionForm,
 )
 from .history import InlineRows, ReadableChanges
@@ -373,6 +375,7 @@ class PlanStateInline(admin.TabularInline):
 
 class PlanInline(admin.TabularInline):
     model = Plan
+    form = MergeForm
     extra = 0
     fields = [
         "name",
@@ -383,13 +386,14 @@ class PlanInline(admin.TabularInline):
         "price_period",
         "order",
         "note",
+        "opened_values",
     ]
     prepopulated_fields = {"slug": ["name"]}
 
 
 class FactInline(admin.StackedInline):
     model = Fact
-    form = FactForm
+    form = FactInlineForm
     # One collapsible group per criterion group: the page stays short, a group with an
     # error opens itself.
     template = "admin/platforms/fact_inline_grouped.html"
@@ -401,6 +405,7 @@ class FactInline(admin.StackedInline):
         "evidence",
         ("contested", "contested_reason"),
         "check_date_confirmed",
+        "opened_values",
     ]
     readonly_fields = ["evidence"]
     ordering = ["criterion__order"]
@@ -436,6 +441,7 @@ class FactInline(admin.StackedInline):
 
 class EncryptionPathInline(admin.StackedInline):
     model = EncryptionPath
+    form = MergeForm
     extra = 0
     autocomplete_fields = ["sources"]
     fields = [
@@ -444,11 +450,13 @@ class EncryptionPathInline(admin.StackedInline):
         "note",
         "sources",
         ("contested", "contested_reason"),
+        "opened_values",
     ]
 
 
 class IncidentInline(admin.StackedInline):
     model = Incident
+    form = MergeForm
     extra = 0
     autocomplete_fields = ["sources"]
     fields = [
@@ -457,11 +465,13 @@ class IncidentInline(admin.StackedInline):
         ("disclosed_on", "fixed_on", "fixed_in"),
         "mitigation",
         "sources",
+        "opened_values",
     ]
 
 
 @admin.register(Platform)
 class PlatformAdmin(NoDeleteAdmin, VersionedAdmin):
+    form = PlatformAdminForm
     list_display = ["name", "vendor", "published", "reviewed_on"]
     list_filter = ["published"]
     search_fields = ["name", "vendor", "slug", "summary"]

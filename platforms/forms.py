@@ -1,5 +1,9 @@
+import json
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.forms.models import InlineForeignKeyField
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -242,6 +246,16 @@ class VersionForm(forms.ModelForm):
         current = current_version(model, pk)
         if current is None or cleaned.get("opened_version") == current:
             return cleaned
+        if (
+            getattr(self, "merges", False)
+            and cleaned.get("opened_version") is not None
+            and getattr(self.instance, "version", None) == current
+        ):
+            # MergeForm compared this form with the rows as they are now (not a revert
+            # form's old copy) and took in what only others changed: the save claims the
+            # version it merged against, so a save since then is retried (StaleVersion).
+            cleaned["opened_version"] = current
+            return cleaned
         since = cleaned.get("opened_at") if "opened_at" not in self.errors else None
         self.stale_changes = changes_since(model, pk, since)
         # The next save, after the admin has read what changed, is made on purpose.
@@ -271,3 +285,183 @@ def current_version(model, pk):
 
 class FactAdminForm(VersionForm, FactPageForm):
     pass
+
+
+class SnapshotField(forms.CharField):
+    """The values a row was opened with: never a change of the row itself (else every
+    inline row would be saved, with a history record, on each save of the page)."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False
+
+
+class MergeForm(forms.ModelForm):
+    """A row of the platform page (the platform, a plan, fact, path or incident) that takes
+    in what others saved since the page was opened, instead of overwriting it.
+
+    The form carries the values it was opened with (`opened_values`). When it comes back,
+    each field is compared three ways: opened, in the database now ("theirs"), posted
+    ("yours"). What only they changed is taken into the form (the posted old value is
+    replaced by theirs), what only you changed is saved, and what both changed is refused
+    with both values side by side; the opened values then move to theirs, so saving again
+    (after reading) keeps yours on purpose. A plan, fact, path or incident is one unit (both
+    changed the row: refused); the platform's own fields are compared one by one
+    (`merge_by_field`).
+    """
+
+    opened_values = SnapshotField(required=False)
+    merge_by_field = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conflicts = []
+        self.merges = False
+        if self.instance.pk is None:
+            return
+        if not self.is_bound:
+            self.initial["opened_values"] = self.encoded_current_values()
+            return
+        try:
+            opened = json.loads(self.data.get(self.add_prefix("opened_values")) or "null")
+        except ValueError:
+            opened = None
+        if not isinstance(opened, dict):
+            return  # an old page, or tampered with: the version check alone decides
+        self.merges = True
+        self.merge(opened)
+
+    def merged_fields(self):
+        pk_name = self._meta.model._meta.pk.name
+        return [
+            name
+            for name, field in self.fields.items()
+            if name in {f.name for f in self._meta.model._meta.get_fields()}
+            and name != pk_name
+            and not isinstance(field, InlineForeignKeyField)
+        ]
+
+    def current_value(self, name):
+        field = self.fields[name]
+        return field.prepare_value(self.get_initial_for_field(field, name))
+
+    def encoded_current_values(self):
+        values = {name: self.current_value(name) for name in self.merged_fields()}
+        return json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True)
+
+    def merge(self, opened):
+        theirs, yours = [], []
+        for name in self.merged_fields():
+            field = self.fields[name]
+            if name not in opened:
+                continue
+            try:
+                was = opened_value(field, opened[name])
+                theirs_changed = field.has_changed(was, self.current_value(name))
+                yours_changed = field.has_changed(was, self[name].data)
+            except (TypeError, ValueError, AttributeError):
+                theirs_changed = yours_changed = True  # a tampered page: refused, shown
+            if theirs_changed:
+                theirs.append(name)
+            if yours_changed:
+                yours.append(name)
+        if not theirs:
+            return
+        if self.merge_by_field:
+            both = [name for name in theirs if name in yours]
+        else:
+            both = list(dict.fromkeys(yours + theirs)) if yours else []
+        self.data = self.data.copy()
+        for name in theirs:
+            if name not in both:
+                self.put(name, self.current_value(name))
+        self.data[self.add_prefix("opened_values")] = self.encoded_current_values()
+        self.conflicts = [
+            (self.fields[name], self.current_value(name), self[name].data) for name in both
+        ]
+
+    def put(self, name, value):
+        """Set the posted value of field `name` to `value` (a prepared value)."""
+        key = self.add_prefix(name)
+        if isinstance(self.fields[name].widget, forms.CheckboxInput):
+            if value:
+                self.data[key] = "on"
+            else:
+                self.data.pop(key, None)
+        elif isinstance(value, list | tuple) and hasattr(self.data, "setlist"):
+            self.data.setlist(key, [str(item) for item in value])
+        else:
+            self.data[key] = "" if value is None else str(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.conflicts:
+            self.add_error(None, conflict_error(self._meta.model, self.conflicts))
+        return cleaned
+
+
+def opened_value(field, value):
+    """A value from `opened_values` (JSON) as the field compares it (dates as dates)."""
+    if isinstance(field, forms.ModelChoiceField):
+        return value
+    try:
+        return field.to_python(value)
+    except ValidationError:
+        return value
+
+
+def shown_value(field, value):
+    """A field's value for the side-by-side table: labels, not codes or ids."""
+    if value in (None, "", [], ()):
+        return "—"
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return ", ".join(str(row) for row in field.queryset.filter(pk__in=value)) or "—"
+    if isinstance(field, forms.ModelChoiceField):
+        return str(field.queryset.filter(pk=value).first() or "—")
+    if isinstance(field, forms.BooleanField):
+        return _("Yes") if field.to_python(value) else _("No")
+    labels = {}
+    for key, label in getattr(field, "choices", ()):
+        labels.update(label if isinstance(label, list | tuple) else {key: label})
+    return str(labels.get(value, value))
+    return str(value)
+
+
+def conflict_error(model, conflicts):
+    rows = format_html_join(
+        "",
+        "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
+        (
+            (field.label, shown_value(field, theirs), shown_value(field, yours))
+            for field, theirs, yours in conflicts
+        ),
+    )
+    return ValidationError(
+        format_html(
+            "{} <table class='conflicts'><thead><tr><th scope='col'>{}</th>"
+            "<th scope='col'>{}</th><th scope='col'>{}</th></tr></thead><tbody>{}</tbody>"
+            "</table>{}",
+            _(
+                "Not saved: someone else changed this %(thing)s after you opened it, and "
+                "so did you."
+            )
+            % {"thing": model._meta.verbose_name},
+            _("Field"),
+            _("Saved meanwhile"),
+            _("Yours (still in the form)"),
+            rows,
+            _("Save again to keep yours, or change it to theirs (or a mix) first."),
+        ),
+        code="edit_conflict",
+    )
+
+
+class FactInlineForm(MergeForm, FactForm):
+    pass
+
+
+class PlatformAdminForm(MergeForm, VersionForm):
+    """The platform page: rows and fields others saved meanwhile are merged (MergeForm)."""
+
+    merge_by_field = True
