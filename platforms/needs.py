@@ -144,11 +144,13 @@ def plan_state_expression(criterion):
     """The resolved state of `criterion` on each row of a Plan queryset."""
     if criterion.follows_free_plans:
         return Case(When(free=True, then=Value(State.YES)), default=Value(State.NO))
+    # Without order_by() the models' Meta.ordering would join platform, criterion and plan
+    # into every one of these correlated subqueries, once per plan and criterion.
     override = PlanState.objects.filter(plan=OuterRef("pk"), fact__criterion=criterion)
     base = Fact.objects.filter(platform=OuterRef("platform_id"), criterion=criterion)
     return Coalesce(
-        Subquery(override.values("state")[:1]),
-        Subquery(base.values("state")[:1]),
+        Subquery(override.order_by().values("state")[:1]),
+        Subquery(base.order_by().values("state")[:1]),
         Value(State.UNKNOWN),
     )
 
