@@ -420,8 +420,9 @@ def with_cheapest_meeting(platforms, needs, vendor_only=False):
 
 def facet_counts(platforms, chosen, criteria, vendor_only=False):
     """For each of `criteria`: how many of `platforms` would still be listed with it added
-    to the `chosen` needs. Two queries whatever the catalogue's size: each plan's and each
-    planless platform's mask, counted here."""
+    to the `chosen` needs. `platforms` may be the catalogue before or after the chosen needs
+    filter it: only units meeting every chosen need count. Two queries whatever the
+    catalogue's size: each plan's and each planless platform's mask, counted here."""
     if not criteria:
         return {}
     mask = NeedMask([*chosen, *criteria], vendor_only)
