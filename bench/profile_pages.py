@@ -1,10 +1,12 @@
 """Profile uncached pages in-process, against a benchmark database (bench/run.py makes them).
 
     DATABASE_URL=sqlite:///bench-500.sqlite3 DJANGO_SETTINGS_MODULE=config.settings.prod \\
-        SECRET_KEY=x ALLOWED_HOSTS=testserver .venv/bin/python bench/profile_pages.py [--profile KEY]
+        SECRET_KEY=x ALLOWED_HOSTS=testserver \\
+        .venv/bin/python bench/profile_pages.py [PAGE ...] [--profile PAGE] [--sql N]
 
 Prints the median time of a cache miss (the page cache cleared before each request) and the
-SQL queries of each page; with --profile KEY, cProfile's top functions for that page.
+SQL queries of each page (with the time spent in `execute`: SQLite reads most rows later, on
+fetch); with --profile PAGE, cProfile's top functions for that page.
 Figures for finding what to fix, not a test.
 """
 
@@ -97,7 +99,7 @@ def main():
         times.sort()
         print(
             f"{key:10} median {times[len(times) // 2]:8.1f} ms  min {times[0]:8.1f} ms  "
-            f"{len(log.queries)} queries, {sum(t for t, _ in log.queries):.1f} ms in execute (SQLite reads most rows later, on fetch)",
+            f"{len(log.queries)} queries, {sum(t for t, _ in log.queries):.1f} ms in execute",
             flush=True,
         )
         if args.sql:
