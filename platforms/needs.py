@@ -18,11 +18,12 @@ closest matches).
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     Case,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -325,23 +326,58 @@ class NeedMask:
         need = self.bits(self.criteria if criteria is None else criteria)
         return Q(Exact(self.platform_mask().bitand(Value(need)), Value(need)))
 
+    def units_sql(self, using):
+        """The SQL (and its parameters) of every unit's (platform id, mask): plans, and
+        platforms without plans. Compiled once per set of criteria and process (see
+        COMPILED_UNITS): Django takes longer to compile it than SQLite to run it on a few
+        hundred platforms."""
+        key = (
+            using,
+            self.vendor_only,
+            tuple((c.pk, c.recommended, c.follows_free_plans) for c in self.criteria),
+        )
+        if key not in COMPILED_UNITS:
+            plans = (
+                Plan.objects.using(using)
+                .order_by()
+                .annotate(unit_platform=F("platform_id"), bits=self.plan_mask())
+                .values_list("unit_platform", "bits")
+            )
+            planless = (
+                Platform.objects.using(using)
+                .filter(without_plans())
+                .order_by()
+                .annotate(unit_platform=F("pk"), bits=self.platform_mask())
+                .values_list("unit_platform", "bits")
+            )
+            if len(COMPILED_UNITS) >= MAX_COMPILED_UNITS:
+                COMPILED_UNITS.clear()
+            COMPILED_UNITS[key] = (plans.query.sql_with_params(), planless.query.sql_with_params())
+        return COMPILED_UNITS[key]
+
     def units(self, platform_ids):
-        """(platform id, mask) for every plan of these platforms and for each of them that
-        records no plans: two queries."""
-        plans = (
-            Plan.objects.filter(platform__in=platform_ids)
-            .order_by()
-            .annotate(bits=self.plan_mask())
-            .values_list("platform_id", "bits")
+        """[(platform id, mask)] of every plan of the platforms `platform_ids` (a queryset of
+        their pks) and of each of them that records no plans: one query."""
+        using = platform_ids.db
+        (plans, plans_params), (planless, planless_params) = self.units_sql(using)
+        ids, ids_params = platform_ids.query.sql_with_params()
+        # Every part is SQL that Django compiled; every value is a parameter.
+        sql = (
+            f"SELECT u.unit_platform, u.bits FROM ({plans}) u "  # noqa: S608
+            f"WHERE u.unit_platform IN ({ids}) "
+            f"UNION ALL SELECT v.unit_platform, v.bits FROM ({planless}) v "
+            f"WHERE v.unit_platform IN ({ids})"
         )
-        planless = (
-            Platform.objects.filter(pk__in=platform_ids)
-            .filter(without_plans())
-            .order_by()
-            .annotate(bits=self.platform_mask())
-            .values_list("pk", "bits")
-        )
-        return [*plans, *planless]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [*plans_params, *ids_params, *planless_params, *ids_params])
+            return cursor.fetchall()
+
+
+# NeedMask.units_sql's compiled SQL by (database, vendor_only, criteria with what decides
+# their bits): a few sets of criteria in practice (the list's filterable ones, and those with
+# each chosen need); an edit to a criterion's recommendation makes a new key.
+COMPILED_UNITS = {}
+MAX_COMPILED_UNITS = 256
 
 
 def vendor_facts(rows, fact_ref, prefix=""):
