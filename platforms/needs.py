@@ -249,29 +249,61 @@ class NeedMask:
     plan's rows by their foreign key, however many criteria the mask covers. (One
     expression per criterion made the facet counts at 500 platforms take over a second.)"""
 
+    # A criterion's bit is 1 << its id while every id fits a 64-bit integer: SQL then finds a
+    # row's bit with one shift, not a CASE over the criteria (at 5,000 platforms the facet
+    # query reads 200,000 fact rows).
+    MAX_ID_BIT = 62
+
     def __init__(self, criteria, vendor_only=False):
         self.criteria = list({c.pk: c for c in criteria}.values())
         self.vendor_only = vendor_only
-        self.bit = {c.pk: 1 << i for i, c in enumerate(self.criteria)}
+        self.by_id = all(0 < c.pk <= self.MAX_ID_BIT for c in self.criteria)
+        self.bit = {c.pk: 1 << (c.pk if self.by_id else i) for i, c in enumerate(self.criteria)}
 
     def bits(self, criteria):
         return sum(self.bit[pk] for pk in {c.pk for c in criteria})
 
     def _sum(self, rows, group_by, bits):
         """The sum over the rows of `rows` of the expression `bits` (0 without rows)."""
-        total = rows.order_by().values(group_by).annotate(bits=Sum(bits)).values("bits")
-        return Coalesce(Subquery(total), Value(0))
+        total = (
+            rows.order_by()
+            .values(group_by)
+            # As bigint: PostgreSQL sums bigints as numeric, which has no bitwise and.
+            .annotate(bits=Cast(Sum(bits), models.BigIntegerField()))
+            .values("bits")
+        )
+        return Coalesce(Subquery(total), Value(0), output_field=models.BigIntegerField())
+
+    def _bit(self, criteria, criterion_field):
+        """A row's criterion's bit."""
+        if self.by_id:
+            one = Cast(Value(1), models.BigIntegerField())
+            return one.bitleftshift(Cast(criterion_field, models.IntegerField()))
+        whens = [When(**{criterion_field: c.pk}, then=Value(self.bit[c.pk])) for c in criteria]
+        return Case(*whens, default=Value(0))
+
+    def _meets(self, criteria, criterion_field="criterion_id", state_field="state"):
+        """1 when a row's state meets its criterion's need (one of `criteria`), else 0: one
+        condition per set of states that meets a need, not one per criterion."""
+        groups = defaultdict(list)
+        for c in criteria:
+            groups[tuple(c.need_met_by)].append(c.pk)
+        whens = [
+            When(
+                Q(**{f"{criterion_field}__in": pks, f"{state_field}__in": list(states)}),
+                then=Value(1),
+            )
+            for states, pks in groups.items()
+        ]
+        return Case(*whens, default=Value(0))
 
     def _met(self, criteria, criterion_field="criterion_id", state_field="state"):
         """A row's bit when its state meets its criterion's need, else 0."""
-        whens = [
-            When(
-                Q(**{criterion_field: c.pk, f"{state_field}__in": c.need_met_by}),
-                then=Value(self.bit[c.pk]),
-            )
-            for c in criteria
-        ]
-        return Case(*whens, default=Value(0)) if whens else Value(0)
+        if not criteria:
+            return Value(0)
+        return self._meets(criteria, criterion_field, state_field) * self._bit(
+            criteria, criterion_field
+        )
 
     def _facts(self, platform_ref):
         # Only the platform: a `criterion__in` here makes SQLite read the whole need index.
@@ -291,9 +323,10 @@ class NeedMask:
             own_states = PlanState.objects.filter(plan=OuterRef("pk"))
             if self.vendor_only:
                 own_states = vendor_facts(own_states, OuterRef("fact_id"), prefix="fact__")
-            replaced = self._met(plain, "fact__criterion_id") - self._met(
-                plain, "fact__criterion_id", "fact__state"
-            )
+            replaced = (
+                self._meets(plain, "fact__criterion_id")
+                - self._meets(plain, "fact__criterion_id", "fact__state")
+            ) * self._bit(plain, "fact__criterion_id")
             mask = self._sum(
                 self._facts(OuterRef("platform_id")), "platform", self._met(plain)
             ) + self._sum(own_states, "plan", replaced)
@@ -306,9 +339,10 @@ class NeedMask:
                     self._facts(OuterRef("platform_id")),
                     "platform",
                     Case(
-                        *(When(criterion_id=c.pk, then=Value(self.bit[c.pk])) for c in by_price),
+                        When(criterion_id__in=[c.pk for c in by_price], then=Value(1)),
                         default=Value(0),
-                    ),
+                    )
+                    * self._bit(by_price, "criterion_id"),
                 )
                 price_bits = price_bits.bitand(stated)
             mask = mask + price_bits
