@@ -109,6 +109,7 @@ def main(argv):
             "ssl_redirect": settings.SECURE_SSL_REDIRECT,
             "debug": settings.DEBUG,
             "caches": {k: v["BACKEND"] for k, v in settings.CACHES.items()},
+            "static_root": str(settings.STATIC_ROOT),
         }
     else:
         raise SystemExit(f"unknown command {command!r}")

@@ -156,5 +156,11 @@ class PlatformFilter(django_filters.FilterSet):
         )
 
     def facet_counts(self, results):
-        """How many of `results` would remain if each filterable need were added too."""
-        return plan_needs.facet_counts(results, self.chosen_needs, self.criteria, self.only_vendor)
+        """How many of `results` would remain if each filterable need were added too.
+
+        Counted over the searched catalogue, which gives the same numbers (a unit that
+        meets the chosen needs is one of a listed platform) without the needs filter's
+        subqueries inside the count's."""
+        return plan_needs.facet_counts(
+            self.searched, self.chosen_needs, self.criteria, self.only_vendor
+        )

@@ -64,6 +64,27 @@ def test_facet_counts_agree_with_the_json(client, mixed_catalogue):
         assert facet in html, criterion.slug
 
 
+@pytest.mark.parametrize("vendor_only", [False, True])
+def test_facet_counts_agree_with_the_json_for_random_need_sets(
+    client, mixed_catalogue, vendor_only
+):
+    dataset = client.get("/platforms.json").json()
+    filterable = list(Criterion.objects.filterable().values_list("slug", flat=True))
+    rng = random.Random(3)
+    seen_counts = set()
+    for _round in range(6):
+        chosen = rng.sample(filterable, rng.randint(0, 3))
+        query = {"need": chosen, **({"vendor_only": "1"} if vendor_only else {})}
+        options = client.get("/", query).context["need_options"]
+        assert [o["criterion"].slug for o in options] == filterable
+        for option in options:
+            slug = option["criterion"].slug
+            expected = len(expected_slugs(dataset, {*chosen, slug}, vendor_only))
+            assert option["count"] == expected, (chosen, slug)
+            seen_counts.add(expected)
+    assert len(seen_counts) > 3  # counts that differ, so the comparison meant something
+
+
 def test_baa_and_free_plan_need_one_free_plan_with_a_baa(client, seeded):
     zoom = Plan.objects.get(platform__slug="zoom", slug="free")
     baa = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
