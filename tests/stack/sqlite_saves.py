@@ -24,7 +24,9 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from platforms.models import Platform  # noqa: E402
 from tests.platforms.admin_forms import form_data, staff_client  # noqa: E402
 
-CONFLICT = "someone else saved this platform after you opened it"
+# Both refusals start so: the stale-version one, and the merge's "changed ... and so did
+# you" when both changed the same field (here every admin writes the summary).
+CONFLICT = "Not saved: someone else"
 
 
 def main(count):
