@@ -382,6 +382,7 @@ class NeedMask:
         key = (
             using,
             self.vendor_only,
+            self.by_id,
             tuple((c.pk, c.recommended, c.follows_free_plans) for c in self.criteria),
         )
         if key not in COMPILED_UNITS:
