@@ -8,14 +8,16 @@ flushed), migrate, the seed data, synthetic platforms up to the size, then gunic
 production settings (DEBUG off). wrk measures each URL at 16 connections (bench/report.lua
 prints one parseable line); SQL queries per request and response bytes are measured
 in-process (bench/django_side.py) against the same database. Then 60 s at 64 connections
-on the list page while the gunicorn workers' memory is sampled. The tables and a budget
-check go to stdout and bench/results.md. Figures, never pass/fail: this is not a test.
+on the list page while the gunicorn workers' memory is sampled. Beside it, in the same run:
+the bare 30-card Django app (bench/bare), a cache-bypass run, a miss storm of distinct valid
+filters and, at the storm's size, normal requests while 50 slow-header clients are open,
+against gunicorn alone and through nginx with deploy/nginx-site.conf. The tables and a
+budget check go to stdout and bench/results.md. Figures, never pass/fail: this is not a test.
 """
 
 import argparse
 import concurrent.futures
 import datetime
-import http.client
 import json
 import os
 import platform
@@ -191,12 +193,13 @@ def fetch(url, headers):
         return error.code, dict(error.headers), error.read()
 
 
-def slow_header_client(host, port, stop, still_open):
+def slow_header_client(url, stop, still_open):
     """Sends a request's headers one byte every half second until told to stop; counts
-    itself in still_open if its connection was still open then."""
+    itself in still_open if its connection was still open then. (tests/stack uses it too.)"""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
     request = f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: slow\r\nX-Pad: " + "a" * 1000
     try:
-        with socket.create_connection((host, port), timeout=30) as sock:
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
             for char in request:
                 if stop.is_set():
                     sock.setblocking(False)
@@ -211,23 +214,24 @@ def slow_header_client(host, port, stop, still_open):
         return  # closed by the server (nginx's client_header_timeout)
 
 
-def timed_requests(url, headers, seconds, threads=4, timeout=5):
-    """(status or the error's name, seconds) of each request made in a loop by each thread."""
+def timed_requests(url, seconds, threads=4, timeout=5, headers=None):
+    """(status or the error's repr, seconds) of each request made in a loop by each thread.
+    (tests/stack uses it too.)"""
     results, lock = [], threading.Lock()
     deadline = time.monotonic() + seconds
 
     def worker():
         while time.monotonic() < deadline:
             started = time.monotonic()
-            request = urllib.request.Request(url, headers=headers)
+            request = urllib.request.Request(url, headers=headers or {})
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                     response.read()
                     status = response.status
             except urllib.error.HTTPError as error:
                 status = error.code
-            except (OSError, http.client.HTTPException) as error:
-                status = type(error).__name__
+            except Exception as error:  # noqa: BLE001 - a cut response is an outcome too
+                status = repr(error)
             with lock:
                 results.append((status, time.monotonic() - started))
 
@@ -241,19 +245,16 @@ def timed_requests(url, headers, seconds, threads=4, timeout=5):
 
 def with_slow_clients(base, headers, count=SLOW_CLIENTS, seconds=SLOW_SECONDS):
     """Normal requests to SLOW_PATH while `count` slow-header connections are open."""
-    host, port = urllib.parse.urlsplit(base).netloc.split(":")
     stop, still_open = threading.Event(), []
     slow = [
-        threading.Thread(
-            target=slow_header_client, args=(host, int(port), stop, still_open), daemon=True
-        )
+        threading.Thread(target=slow_header_client, args=(base, stop, still_open), daemon=True)
         for _ in range(count)
     ]
     for thread in slow:
         thread.start()
     time.sleep(1)  # all of them connected and trickling
     try:
-        results = timed_requests(base + SLOW_PATH, headers, seconds)
+        results = timed_requests(base + SLOW_PATH, seconds, headers=headers)
     finally:
         stop.set()
         for thread in slow:

@@ -282,37 +282,45 @@ class NeedMask:
         whens = [When(**{criterion_field: c.pk}, then=Value(self.bit[c.pk])) for c in criteria]
         return Case(*whens, default=Value(0))
 
-    def _meets(self, criteria, criterion_field="criterion_id", state_field="state"):
+    def _vendor_q(self, fact_ref, prefix=""):
+        """With vendor_only: the row's fact (`prefix` leads to it) is vendor-stated: known,
+        uncontested, citing the vendor's own page (evidence_strength "vendor")."""
+        if not self.vendor_only:
+            return Q()
+        return (
+            Q(**{f"{prefix}contested": False})
+            & ~Q(**{f"{prefix}state": State.UNKNOWN})
+            & Q(vendor_stated(fact_ref))
+        )
+
+    def _meets(self, criteria, criterion_field="criterion_id", state_field="state", vendor=None):
         """1 when a row's state meets its criterion's need (one of `criteria`), else 0: one
-        condition per set of states that meets a need, not one per criterion."""
+        condition per set of states that meets a need, not one per criterion. `vendor` (a
+        _vendor_q) comes last in each condition, so that its subquery runs only for rows
+        that meet a need."""
         groups = defaultdict(list)
         for c in criteria:
             groups[tuple(c.need_met_by)].append(c.pk)
         whens = [
             When(
-                Q(**{f"{criterion_field}__in": pks, f"{state_field}__in": list(states)}),
+                Q(**{f"{criterion_field}__in": pks, f"{state_field}__in": list(states)})
+                & (vendor or Q()),
                 then=Value(1),
             )
             for states, pks in groups.items()
         ]
         return Case(*whens, default=Value(0))
 
-    def _met(self, criteria, criterion_field="criterion_id", state_field="state"):
-        """A row's bit when its state meets its criterion's need, else 0."""
-        if not criteria:
-            return Value(0)
-        return self._meets(criteria, criterion_field, state_field) * self._bit(
-            criteria, criterion_field
-        )
-
     def _facts(self, platform_ref):
         # Only the platform: a `criterion__in` here makes SQLite read the whole need index.
-        facts = Fact.objects.filter(platform=platform_ref)
-        return vendor_facts(facts, OuterRef("pk")) if self.vendor_only else facts
+        return Fact.objects.filter(platform=platform_ref)
 
     def platform_mask(self):
         """The mask of each row of a Platform queryset, read as a platform without plans."""
-        return self._sum(self._facts(OuterRef("pk")), "platform", self._met(self.criteria))
+        met = self._meets(self.criteria, vendor=self._vendor_q(OuterRef("pk")))
+        return self._sum(
+            self._facts(OuterRef("pk")), "platform", met * self._bit(self.criteria, "criterion_id")
+        )
 
     def plan_mask(self):
         """The mask of each row of a Plan queryset."""
@@ -320,29 +328,35 @@ class NeedMask:
         by_price = [c for c in self.criteria if c.follows_free_plans]
         mask = Value(0)
         if plain:
-            own_states = PlanState.objects.filter(plan=OuterRef("pk"))
-            if self.vendor_only:
-                own_states = vendor_facts(own_states, OuterRef("fact_id"), prefix="fact__")
+            fact_vendor = self._vendor_q(OuterRef("pk"))
+            own_vendor = self._vendor_q(OuterRef("fact_id"), prefix="fact__")
             replaced = (
-                self._meets(plain, "fact__criterion_id")
-                - self._meets(plain, "fact__criterion_id", "fact__state")
+                self._meets(plain, "fact__criterion_id", vendor=own_vendor)
+                - self._meets(plain, "fact__criterion_id", "fact__state", vendor=own_vendor)
             ) * self._bit(plain, "fact__criterion_id")
+            platform_wide = self._meets(plain, vendor=fact_vendor) * self._bit(
+                plain, "criterion_id"
+            )
             mask = self._sum(
-                self._facts(OuterRef("platform_id")), "platform", self._met(plain)
-            ) + self._sum(own_states, "plan", replaced)
+                self._facts(OuterRef("platform_id")), "platform", platform_wide
+            ) + self._sum(PlanState.objects.filter(plan=OuterRef("pk")), "plan", replaced)
         if by_price:
             free = self.bits(c for c in by_price if c.is_met_by(State.YES))
             paid = self.bits(c for c in by_price if c.is_met_by(State.NO))
             price_bits = Case(When(free=True, then=Value(free)), default=Value(paid))
             if self.vendor_only:
+                stated = Case(
+                    When(
+                        Q(criterion_id__in=[c.pk for c in by_price])
+                        & self._vendor_q(OuterRef("pk")),
+                        then=Value(1),
+                    ),
+                    default=Value(0),
+                )
                 stated = self._sum(
                     self._facts(OuterRef("platform_id")),
                     "platform",
-                    Case(
-                        When(criterion_id__in=[c.pk for c in by_price], then=Value(1)),
-                        default=Value(0),
-                    )
-                    * self._bit(by_price, "criterion_id"),
+                    stated * self._bit(by_price, "criterion_id"),
                 )
                 price_bits = price_bits.bitand(stated)
             mask = mask + price_bits
@@ -368,6 +382,7 @@ class NeedMask:
         key = (
             using,
             self.vendor_only,
+            self.by_id,
             tuple((c.pk, c.recommended, c.follows_free_plans) for c in self.criteria),
         )
         if key not in COMPILED_UNITS:
@@ -412,16 +427,6 @@ class NeedMask:
 # each chosen need); an edit to a criterion's recommendation makes a new key.
 COMPILED_UNITS = {}
 MAX_COMPILED_UNITS = 256
-
-
-def vendor_facts(rows, fact_ref, prefix=""):
-    """Rows whose fact (`prefix` leads from the rows to it) is vendor-stated: known,
-    uncontested and citing the vendor's own page (evidence_strength "vendor")."""
-    return (
-        rows.filter(**{f"{prefix}contested": False})
-        .exclude(**{f"{prefix}state": State.UNKNOWN})
-        .filter(vendor_stated(fact_ref))
-    )
 
 
 def platforms_meeting(platforms, needs, vendor_only=False):

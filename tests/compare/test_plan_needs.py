@@ -7,6 +7,7 @@ import random
 import pytest
 
 from platforms.models import NEED_MET_BY, Criterion, Fact, Plan, PlanState, State
+from platforms.needs import NeedMask
 from platforms.synthetic import create_synthetic_platforms
 
 from .oracle import expected_slugs
@@ -83,6 +84,24 @@ def test_facet_counts_agree_with_the_json_for_random_need_sets(
             assert option["count"] == expected, (chosen, slug)
             seen_counts.add(expected)
     assert len(seen_counts) > 3  # counts that differ, so the comparison meant something
+
+
+def test_masks_with_bits_by_position_agree_with_the_json(client, mixed_catalogue, monkeypatch):
+    # Criterion ids past NeedMask.MAX_ID_BIT get bits by position instead of by id.
+    monkeypatch.setattr(NeedMask, "MAX_ID_BIT", 0)
+    dataset = client.get("/platforms.json").json()
+    filterable = list(Criterion.objects.filterable().values_list("slug", flat=True))
+    rng = random.Random(5)
+    for vendor_only in (False, True):
+        chosen = rng.sample(filterable, 2)
+        query = {"need": chosen, **({"vendor_only": "1"} if vendor_only else {})}
+        assert listed_slugs(client, chosen, vendor_only) == expected_slugs(
+            dataset, chosen, vendor_only
+        )
+        for option in client.get("/", query).context["need_options"]:
+            slug = option["criterion"].slug
+            expected = len(expected_slugs(dataset, {*chosen, slug}, vendor_only))
+            assert option["count"] == expected, (chosen, slug)
 
 
 def test_baa_and_free_plan_need_one_free_plan_with_a_baa(client, seeded):

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.run import slow_header_client, timed_requests
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -196,50 +198,6 @@ def test_an_edit_through_one_app_server_is_served_by_the_other_at_once(stack):
     after = {get(base + "/platforms.json")[1]["ETag"] for base in (app1, app2)}
     assert len(after) == 1 and after != etags
     assert marker.encode() in get(app2 + "/platforms.json")[2]
-
-
-def slow_header_client(url, stop, still_open):
-    """Sends a request's headers one byte every half second until told to stop; counts
-    itself in still_open if the connection was still open then."""
-    host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    request = f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: slow\r\nX-Pad: "
-    try:
-        with socket.create_connection((host, int(port)), timeout=30) as sock:
-            for char in request + "a" * 1000:
-                if stop.is_set():
-                    sock.setblocking(False)
-                    try:
-                        sock.recv(1)  # b"" (or a 408) if nginx gave up on it
-                    except BlockingIOError:
-                        still_open.append(1)
-                    return
-                sock.sendall(char.encode())
-                stop.wait(0.5)
-    except OSError:
-        return  # nginx closed it (client_header_timeout): as it should
-
-
-def timed_requests(url, seconds, threads=4):
-    """(status or the error's repr, seconds) of each request made in a loop by each thread."""
-    results, lock = [], threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker():
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            try:
-                status = get(url, timeout=5)[0]
-            except Exception as error:  # noqa: BLE001 - a cut response is an outcome too
-                status = repr(error)
-            with lock:
-                results.append((status, time.monotonic() - started))
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return results
 
 
 def test_slow_header_clients_do_not_hold_the_app_servers(stack):
