@@ -78,9 +78,7 @@ def carry_over(apps, schema_editor):
     for plan in Plan.objects.filter(baa="unknown"):
         fact = Fact.objects.filter(platform=plan.platform_id, criterion__slug="baa").first()
         if fact and fact.state != "unknown":
-            PlanState.objects.update_or_create(
-                fact=fact, plan=plan, defaults={"state": "unknown"}
-            )
+            PlanState.objects.update_or_create(fact=fact, plan=plan, defaults={"state": "unknown"})
     for row in data.get("plan_states", []):
         fact = Fact.objects.filter(
             platform__slug=row["platform"], criterion__slug=row["criterion"]
@@ -95,349 +93,663 @@ def carry_over(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: on PostgreSQL the data step leaves deferred foreign-key checks
+    # pending, and a later ALTER TABLE of platforms_plan in the same transaction is refused
+    # ("pending trigger events"). Each operation commits on its own.
+    atomic = False
 
     dependencies = [
-        ('auth', '__first__'),
-        ('platforms', '0004_fact_need_lookup_index'),
+        ("auth", "__first__"),
+        ("platforms", "0004_fact_need_lookup_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Citation',
+            name="Citation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quote', models.TextField(blank=True, help_text='The sentence on the page that supports the claim, copied word for word (at most about 300 characters).', max_length=400)),
-                ('seen_on', models.DateField(help_text='When the quote was read on the page.', validators=[platforms.models.validate_not_future], verbose_name='seen on')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(
+                        blank=True,
+                        help_text="The sentence on the page that supports the claim, copied word for word (at most about 300 characters).",
+                        max_length=400,
+                    ),
+                ),
+                (
+                    "seen_on",
+                    models.DateField(
+                        help_text="When the quote was read on the page.",
+                        validators=[platforms.models.validate_not_future],
+                        verbose_name="seen on",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source__publisher', 'source__title', 'pk'],
+                "ordering": ["source__publisher", "source__title", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalCitation',
+            name="HistoricalCitation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('quote', models.TextField(blank=True, help_text='The sentence on the page that supports the claim, copied word for word (at most about 300 characters).', max_length=400)),
-                ('seen_on', models.DateField(help_text='When the quote was read on the page.', validators=[platforms.models.validate_not_future], verbose_name='seen on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(
+                        blank=True,
+                        help_text="The sentence on the page that supports the claim, copied word for word (at most about 300 characters).",
+                        max_length=400,
+                    ),
+                ),
+                (
+                    "seen_on",
+                    models.DateField(
+                        help_text="When the quote was read on the page.",
+                        validators=[platforms.models.validate_not_future],
+                        verbose_name="seen on",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")],
+                        max_length=1,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical citation',
-                'verbose_name_plural': 'historical citations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical citation",
+                "verbose_name_plural": "historical citations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPlanState',
+            name="HistoricalPlanState",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('state', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('partial', 'Partly'), ('on', 'Available, on by default'), ('off', 'Available, off by default'), ('unknown', 'Unknown')], max_length=8)),
-                ('detail', models.CharField(blank=True, max_length=100)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("yes", "Yes"),
+                            ("no", "No"),
+                            ("partial", "Partly"),
+                            ("on", "Available, on by default"),
+                            ("off", "Available, off by default"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=100)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")],
+                        max_length=1,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical state on a plan',
-                'verbose_name_plural': 'historical state on a plans',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical state on a plan",
+                "verbose_name_plural": "historical state on a plans",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PlanState',
+            name="PlanState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('partial', 'Partly'), ('on', 'Available, on by default'), ('off', 'Available, off by default'), ('unknown', 'Unknown')], max_length=8)),
-                ('detail', models.CharField(blank=True, max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("yes", "Yes"),
+                            ("no", "No"),
+                            ("partial", "Partly"),
+                            ("on", "Available, on by default"),
+                            ("off", "Available, off by default"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'verbose_name': 'state on a plan',
-                'ordering': ['fact', 'plan__order', 'plan__name'],
+                "verbose_name": "state on a plan",
+                "ordering": ["fact", "plan__order", "plan__name"],
             },
         ),
         migrations.AlterModelOptions(
-            name='plan',
-            options={'ordering': ['platform', 'order', '-free', 'name']},
+            name="plan",
+            options={"ordering": ["platform", "order", "-free", "name"]},
         ),
         migrations.AddField(
-            model_name='criterion',
-            name='follows_free_plans',
-            field=models.BooleanField(default=False, help_text='For the free-plan question: on each recorded plan the state is “yes” when the plan is free and “no” when it is not; the platform-wide fact says whether a free plan exists at all.', verbose_name="answered by each plan's price"),
+            model_name="criterion",
+            name="follows_free_plans",
+            field=models.BooleanField(
+                default=False,
+                help_text="For the free-plan question: on each recorded plan the state is “yes” when the plan is free and “no” when it is not; the platform-wide fact says whether a free plan exists at all.",
+                verbose_name="answered by each plan's price",
+            ),
         ),
         migrations.AddField(
-            model_name='fact',
-            name='detail',
-            field=models.CharField(blank=True, help_text='A figure or list the state needs, e.g. "up to 100 people", "US, EU".', max_length=100),
+            model_name="fact",
+            name="detail",
+            field=models.CharField(
+                blank=True,
+                help_text='A figure or list the state needs, e.g. "up to 100 people", "US, EU".',
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriterion',
-            name='follows_free_plans',
-            field=models.BooleanField(default=False, help_text='For the free-plan question: on each recorded plan the state is “yes” when the plan is free and “no” when it is not; the platform-wide fact says whether a free plan exists at all.', verbose_name="answered by each plan's price"),
+            model_name="historicalcriterion",
+            name="follows_free_plans",
+            field=models.BooleanField(
+                default=False,
+                help_text="For the free-plan question: on each recorded plan the state is “yes” when the plan is free and “no” when it is not; the platform-wide fact says whether a free plan exists at all.",
+                verbose_name="answered by each plan's price",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalfact',
-            name='detail',
-            field=models.CharField(blank=True, help_text='A figure or list the state needs, e.g. "up to 100 people", "US, EU".', max_length=100),
+            model_name="historicalfact",
+            name="detail",
+            field=models.CharField(
+                blank=True,
+                help_text='A figure or list the state needs, e.g. "up to 100 people", "US, EU".',
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='note',
+            model_name="historicalplan",
+            name="note",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='order',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Plans are listed from the lowest number, cheapest first.'),
+            model_name="historicalplan",
+            name="order",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Plans are listed from the lowest number, cheapest first."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='price_amount',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='Only a price a cited page states; leave empty when it is not known.', max_digits=9, null=True, verbose_name='price'),
+            model_name="historicalplan",
+            name="price_amount",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="Only a price a cited page states; leave empty when it is not known.",
+                max_digits=9,
+                null=True,
+                verbose_name="price",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='price_currency',
-            field=models.CharField(blank=True, help_text='ISO code, e.g. USD, CAD, EUR.', max_length=3, verbose_name='currency'),
+            model_name="historicalplan",
+            name="price_currency",
+            field=models.CharField(
+                blank=True,
+                help_text="ISO code, e.g. USD, CAD, EUR.",
+                max_length=3,
+                verbose_name="currency",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='price_period',
-            field=models.CharField(blank=True, choices=[('provider_month', 'per provider per month'), ('user_month', 'per user per month'), ('month', 'per month'), ('provider_year', 'per provider per year'), ('user_year', 'per user per year'), ('year', 'per year')], max_length=16, verbose_name='billed'),
+            model_name="historicalplan",
+            name="price_period",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("provider_month", "per provider per month"),
+                    ("user_month", "per user per month"),
+                    ("month", "per month"),
+                    ("provider_year", "per provider per year"),
+                    ("user_year", "per user per year"),
+                    ("year", "per year"),
+                ],
+                max_length=16,
+                verbose_name="billed",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplan',
-            name='slug',
-            field=models.SlugField(default='', max_length=60),
+            model_name="historicalplan",
+            name="slug",
+            field=models.SlugField(default="", max_length=60),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='historicalsource',
-            name='kind',
-            field=models.CharField(choices=[('vendor', "The vendor's own statement or documentation"), ('third_party', 'Third party (press, reviewer, mirror)'), ('official', 'Official or regulatory body'), ('test', 'Independent test')], default='vendor', help_text="Who is speaking: only the vendor's own pages make a claim vendor-stated.", max_length=12),
+            model_name="historicalsource",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("vendor", "The vendor's own statement or documentation"),
+                    ("third_party", "Third party (press, reviewer, mirror)"),
+                    ("official", "Official or regulatory body"),
+                    ("test", "Independent test"),
+                ],
+                default="vendor",
+                help_text="Who is speaking: only the vendor's own pages make a claim vendor-stated.",
+                max_length=12,
+            ),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='plan',
-            name='note',
+            model_name="plan",
+            name="note",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='order',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Plans are listed from the lowest number, cheapest first.'),
+            model_name="plan",
+            name="order",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Plans are listed from the lowest number, cheapest first."
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='price_amount',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='Only a price a cited page states; leave empty when it is not known.', max_digits=9, null=True, verbose_name='price'),
+            model_name="plan",
+            name="price_amount",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="Only a price a cited page states; leave empty when it is not known.",
+                max_digits=9,
+                null=True,
+                verbose_name="price",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='price_currency',
-            field=models.CharField(blank=True, help_text='ISO code, e.g. USD, CAD, EUR.', max_length=3, verbose_name='currency'),
+            model_name="plan",
+            name="price_currency",
+            field=models.CharField(
+                blank=True,
+                help_text="ISO code, e.g. USD, CAD, EUR.",
+                max_length=3,
+                verbose_name="currency",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='price_period',
-            field=models.CharField(blank=True, choices=[('provider_month', 'per provider per month'), ('user_month', 'per user per month'), ('month', 'per month'), ('provider_year', 'per provider per year'), ('user_year', 'per user per year'), ('year', 'per year')], max_length=16, verbose_name='billed'),
+            model_name="plan",
+            name="price_period",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("provider_month", "per provider per month"),
+                    ("user_month", "per user per month"),
+                    ("month", "per month"),
+                    ("provider_year", "per provider per year"),
+                    ("user_year", "per user per year"),
+                    ("year", "per year"),
+                ],
+                max_length=16,
+                verbose_name="billed",
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='slug',
-            field=models.SlugField(default='', max_length=60),
+            model_name="plan",
+            name="slug",
+            field=models.SlugField(default="", max_length=60),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='source',
-            name='kind',
-            field=models.CharField(choices=[('vendor', "The vendor's own statement or documentation"), ('third_party', 'Third party (press, reviewer, mirror)'), ('official', 'Official or regulatory body'), ('test', 'Independent test')], default='vendor', help_text="Who is speaking: only the vendor's own pages make a claim vendor-stated.", max_length=12),
+            model_name="source",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("vendor", "The vendor's own statement or documentation"),
+                    ("third_party", "Third party (press, reviewer, mirror)"),
+                    ("official", "Official or regulatory body"),
+                    ("test", "Independent test"),
+                ],
+                default="vendor",
+                help_text="Who is speaking: only the vendor's own pages make a claim vendor-stated.",
+                max_length=12,
+            ),
             preserve_default=False,
         ),
         migrations.AlterField(
-            model_name='fact',
-            name='plan_scope',
-            field=models.CharField(blank=True, help_text='A word on how plans differ, for readers. The per-plan states below are what the filters use.', max_length=200),
+            model_name="fact",
+            name="plan_scope",
+            field=models.CharField(
+                blank=True,
+                help_text="A word on how plans differ, for readers. The per-plan states below are what the filters use.",
+                max_length=200,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalfact',
-            name='plan_scope',
-            field=models.CharField(blank=True, help_text='A word on how plans differ, for readers. The per-plan states below are what the filters use.', max_length=200),
+            model_name="historicalfact",
+            name="plan_scope",
+            field=models.CharField(
+                blank=True,
+                help_text="A word on how plans differ, for readers. The per-plan states below are what the filters use.",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='citation',
-            name='fact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='platforms.fact'),
+            model_name="citation",
+            name="fact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="citations",
+                to="platforms.fact",
+            ),
         ),
         migrations.AddField(
-            model_name='citation',
-            name='plan',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='platforms.plan'),
+            model_name="citation",
+            name="plan",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="citations",
+                to="platforms.plan",
+            ),
         ),
         migrations.AddField(
-            model_name='citation',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='citations', to='platforms.source'),
+            model_name="citation",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="citations",
+                to="platforms.source",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcitation',
-            name='fact',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='platforms.fact'),
+            model_name="historicalcitation",
+            name="fact",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="platforms.fact",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcitation',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalcitation",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcitation',
-            name='plan',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='platforms.plan'),
+            model_name="historicalcitation",
+            name="plan",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="platforms.plan",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcitation',
-            name='source',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='platforms.source'),
+            model_name="historicalcitation",
+            name="source",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="platforms.source",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplanstate',
-            name='fact',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='platforms.fact'),
+            model_name="historicalplanstate",
+            name="fact",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="platforms.fact",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplanstate',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalplanstate",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalplanstate',
-            name='plan',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='platforms.plan'),
+            model_name="historicalplanstate",
+            name="plan",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="platforms.plan",
+            ),
         ),
         migrations.AddField(
-            model_name='planstate',
-            name='fact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plan_states', to='platforms.fact'),
+            model_name="planstate",
+            name="fact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="plan_states",
+                to="platforms.fact",
+            ),
         ),
         migrations.AddField(
-            model_name='planstate',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fact_states', to='platforms.plan'),
+            model_name="planstate",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="fact_states",
+                to="platforms.plan",
+            ),
         ),
         migrations.RunPython(carry_over, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='historicalfact_sources',
-            name='fact',
+            model_name="historicalfact_sources",
+            name="fact",
         ),
         migrations.RemoveField(
-            model_name='historicalfact_sources',
-            name='history',
+            model_name="historicalfact_sources",
+            name="history",
         ),
         migrations.RemoveField(
-            model_name='historicalfact_sources',
-            name='source',
+            model_name="historicalfact_sources",
+            name="source",
         ),
         migrations.RemoveField(
-            model_name='historicalplan_sources',
-            name='history',
+            model_name="historicalplan_sources",
+            name="history",
         ),
         migrations.RemoveField(
-            model_name='historicalplan_sources',
-            name='plan',
+            model_name="historicalplan_sources",
+            name="plan",
         ),
         migrations.RemoveField(
-            model_name='historicalplan_sources',
-            name='source',
+            model_name="historicalplan_sources",
+            name="source",
         ),
         migrations.RemoveField(
-            model_name='historicalplan',
-            name='baa',
+            model_name="historicalplan",
+            name="baa",
         ),
         migrations.RemoveField(
-            model_name='historicalplan',
-            name='price_note',
+            model_name="historicalplan",
+            name="price_note",
         ),
         migrations.RemoveField(
-            model_name='historicalsource',
-            name='third_party',
+            model_name="historicalsource",
+            name="third_party",
         ),
         migrations.RemoveField(
-            model_name='plan',
-            name='baa',
+            model_name="plan",
+            name="baa",
         ),
         migrations.RemoveField(
-            model_name='plan',
-            name='price_note',
+            model_name="plan",
+            name="price_note",
         ),
         migrations.RemoveField(
-            model_name='source',
-            name='third_party',
+            model_name="source",
+            name="third_party",
         ),
         migrations.RemoveField(
-            model_name='fact',
-            name='sources',
+            model_name="fact",
+            name="sources",
         ),
         migrations.AddField(
-            model_name='fact',
-            name='sources',
-            field=models.ManyToManyField(blank=True, related_name='facts', through='platforms.Citation', through_fields=('fact', 'source'), to='platforms.source'),
+            model_name="fact",
+            name="sources",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="facts",
+                through="platforms.Citation",
+                through_fields=("fact", "source"),
+                to="platforms.source",
+            ),
         ),
         migrations.RemoveField(
-            model_name='plan',
-            name='sources',
+            model_name="plan",
+            name="sources",
         ),
         migrations.AddField(
-            model_name='plan',
-            name='sources',
-            field=models.ManyToManyField(blank=True, related_name='plans', through='platforms.Citation', through_fields=('plan', 'source'), to='platforms.source'),
+            model_name="plan",
+            name="sources",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="plans",
+                through="platforms.Citation",
+                through_fields=("plan", "source"),
+                to="platforms.source",
+            ),
         ),
         migrations.DeleteModel(
-            name='HistoricalFact_sources',
+            name="HistoricalFact_sources",
         ),
         migrations.DeleteModel(
-            name='HistoricalPlan_sources',
+            name="HistoricalPlan_sources",
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['vendor', 'third_party', 'official', 'test'])), name='source_kind_valid'),
+            model_name="source",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["vendor", "third_party", "official", "test"])),
+                name="source_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.UniqueConstraint(fields=('platform', 'slug'), name='one_plan_slug_per_platform'),
+            model_name="plan",
+            constraint=models.UniqueConstraint(
+                fields=("platform", "slug"), name="one_plan_slug_per_platform"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('price_amount__isnull', True), ('price_currency', ''), ('price_period', '')), models.Q(('price_amount__gte', 0), ('price_amount__isnull', False), models.Q(('price_currency', ''), _negated=True), models.Q(('price_period', ''), _negated=True)), _connector='OR'), name='plan_price_complete'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("price_amount__isnull", True),
+                        ("price_currency", ""),
+                        ("price_period", ""),
+                    ),
+                    models.Q(
+                        ("price_amount__gte", 0),
+                        ("price_amount__isnull", False),
+                        models.Q(("price_currency", ""), _negated=True),
+                        models.Q(("price_period", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="plan_price_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('free', False), ('price_amount__isnull', True), ('price_amount', 0), _connector='OR'), name='plan_free_costs_nothing'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("free", False),
+                    ("price_amount__isnull", True),
+                    ("price_amount", 0),
+                    _connector="OR",
+                ),
+                name="plan_free_costs_nothing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fact__isnull', False), ('plan__isnull', True)), models.Q(('fact__isnull', True), ('plan__isnull', False)), _connector='OR'), name='citation_has_one_owner'),
+            model_name="citation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("fact__isnull", False), ("plan__isnull", True)),
+                    models.Q(("fact__isnull", True), ("plan__isnull", False)),
+                    _connector="OR",
+                ),
+                name="citation_has_one_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citation',
-            constraint=models.UniqueConstraint(fields=('fact', 'source'), name='one_citation_per_fact_source'),
+            model_name="citation",
+            constraint=models.UniqueConstraint(
+                fields=("fact", "source"), name="one_citation_per_fact_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citation',
-            constraint=models.UniqueConstraint(fields=('plan', 'source'), name='one_citation_per_plan_source'),
+            model_name="citation",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "source"), name="one_citation_per_plan_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planstate',
-            constraint=models.UniqueConstraint(fields=('fact', 'plan'), name='one_state_per_fact_and_plan'),
+            model_name="planstate",
+            constraint=models.UniqueConstraint(
+                fields=("fact", "plan"), name="one_state_per_fact_and_plan"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planstate',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['yes', 'no', 'partial', 'on', 'off', 'unknown'])), name='plan_state_valid'),
+            model_name="planstate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state__in", ["yes", "no", "partial", "on", "off", "unknown"])
+                ),
+                name="plan_state_valid",
+            ),
         ),
     ]
