@@ -67,3 +67,13 @@ def list_url(*needs):
     """The list page's URL with exactly these needs (the form also sends q and sort)."""
     chosen = "&".join(f"need={need}" for need in needs)
     return re.compile(rf"/\?(q=[^&]*&)?{chosen}(&sort=[a-z]*)?$")
+
+
+def wait_until(page, expression, timeout_ms=5000):
+    """Poll `expression` until it is truthy. Playwright's wait_for_function compiles its
+    predicate with eval, which the site's CSP (no 'unsafe-eval') refuses; evaluate() does not."""
+    for _ in range(timeout_ms // 50):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {expression}")

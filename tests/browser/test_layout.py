@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from platforms.models import Fact, Platform
 
-from .helpers import need_checkbox
+from .helpers import need_checkbox, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +92,7 @@ def test_the_comparison_on_a_desktop_scrolls_the_page_with_its_header_in_view(si
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     table = page.locator(".compare-table").bounding_box()
     page.mouse.wheel(0, table["y"] + table["height"] / 2)
-    page.wait_for_function("window.scrollY > 300")
+    wait_until(page, "window.scrollY > 300")
     header = page.locator(".compare-table thead th").nth(1).bounding_box()
     assert -1 <= header["y"] <= 2, header  # stuck to the top of the window
     # The rows fill the whole window below the header, not a box of 80% of it.
