@@ -1,10 +1,13 @@
 """The fetcher's manners: a few hosts at once, never two requests to one host at a time."""
 
+import socket
 import threading
 import time
 from collections import Counter
 
-from monitoring.fetch import Limits, Page, fetch_all, host_of
+import httpx
+
+from monitoring.fetch import Limits, Page, fetch, fetch_all, host_of
 
 
 def test_at_most_one_request_per_host_and_a_few_hosts_at_once():
@@ -39,3 +42,30 @@ def test_a_worker_that_breaks_fails_the_run():
         assert "bug in the fetcher" in str(error)
     else:
         raise AssertionError("the error was swallowed")
+
+
+def refused_connection(request):
+    raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+
+def failing_lookup(errno):
+    def getaddrinfo(host, *args, **kwargs):
+        raise socket.gaierror(errno, "lookup failed")
+
+    return getaddrinfo
+
+
+def test_a_host_that_does_not_resolve_is_a_gone_page(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", failing_lookup(socket.EAI_NONAME))
+    client = httpx.Client(transport=httpx.MockTransport(refused_connection))
+    page = fetch(client, "https://vendor-gone.invalid/baa", Limits())
+    assert (page.status, page.error) == ("gone", "no such host")
+
+
+def test_a_failed_lookup_for_another_reason_is_unreachable_not_gone(monkeypatch):
+    # EAI_AGAIN: the resolver itself did not answer; the page may well be there tomorrow.
+    monkeypatch.setattr(socket, "getaddrinfo", failing_lookup(socket.EAI_AGAIN))
+    client = httpx.Client(transport=httpx.MockTransport(refused_connection))
+    page = fetch(client, "https://vendor.example/baa", Limits())
+    assert page.status == "unreachable"
+    assert page.error.startswith("could not connect")
