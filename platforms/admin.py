@@ -24,6 +24,7 @@ from .forms import (
     MergeForm,
     PlanStateFormSet,
     PlatformAdminForm,
+    PlatformRowsFormSet,
     VersionForm,
 )
 from .history import InlineRows, ReadableChanges
@@ -376,6 +377,7 @@ class PlanStateInline(admin.TabularInline):
 class PlanInline(admin.TabularInline):
     model = Plan
     form = MergeForm
+    formset = PlatformRowsFormSet
     extra = 0
     fields = [
         "name",
@@ -394,6 +396,7 @@ class PlanInline(admin.TabularInline):
 class FactInline(admin.StackedInline):
     model = Fact
     form = FactInlineForm
+    formset = PlatformRowsFormSet
     # One collapsible group per criterion group: the page stays short, a group with an
     # error opens itself.
     template = "admin/platforms/fact_inline_grouped.html"
@@ -442,6 +445,7 @@ class FactInline(admin.StackedInline):
 class EncryptionPathInline(admin.StackedInline):
     model = EncryptionPath
     form = MergeForm
+    formset = PlatformRowsFormSet
     extra = 0
     autocomplete_fields = ["sources"]
     fields = [
@@ -457,6 +461,7 @@ class EncryptionPathInline(admin.StackedInline):
 class IncidentInline(admin.StackedInline):
     model = Incident
     form = MergeForm
+    formset = PlatformRowsFormSet
     extra = 0
     autocomplete_fields = ["sources"]
     fields = [

@@ -318,17 +318,23 @@ class MergeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.conflicts = []
         self.merges = False
-        if self.instance.pk is None:
-            return
+        self.deleted_meanwhile = self.edited_deleted_row = False
         if not self.is_bound:
-            self.initial["opened_values"] = self.encoded_current_values()
+            if self.instance.pk is not None:
+                self.initial["opened_values"] = self.encoded_current_values()
             return
         try:
             opened = json.loads(self.data.get(self.add_prefix("opened_values")) or "null")
         except ValueError:
             opened = None
         if not isinstance(opened, dict):
-            return  # an old page, or tampered with: the version check alone decides
+            return  # a new row, an old page, or tampered with: the version check decides
+        if self.instance.pk is None:
+            # The row was on the page when it was opened and is gone now: someone deleted
+            # it (PlatformRowsFormSet lets it go, or refuses the save if it was edited).
+            self.deleted_meanwhile = True
+            self.edited_deleted_row = bool(self.changed_fields(opened)[1])
+            return
         self.merges = True
         self.merge(opened)
 
@@ -350,7 +356,9 @@ class MergeForm(forms.ModelForm):
         values = {name: self.current_value(name) for name in self.merged_fields()}
         return json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True)
 
-    def merge(self, opened):
+    def changed_fields(self, opened):
+        """(theirs, yours): the fields saved meanwhile, and the fields this post changed,
+        each against the values the page was opened with."""
         theirs, yours = [], []
         for name in self.merged_fields():
             field = self.fields[name]
@@ -366,6 +374,10 @@ class MergeForm(forms.ModelForm):
                 theirs.append(name)
             if yours_changed:
                 yours.append(name)
+        return theirs, yours
+
+    def merge(self, opened):
+        theirs, yours = self.changed_fields(opened)
         if not theirs:
             return
         if self.merge_by_field:
@@ -425,7 +437,6 @@ def shown_value(field, value):
     for key, label in getattr(field, "choices", ()):
         labels.update(label if isinstance(label, list | tuple) else {key: label})
     return str(labels.get(value, value))
-    return str(value)
 
 
 def conflict_error(model, conflicts):
@@ -455,6 +466,29 @@ def conflict_error(model, conflicts):
         ),
         code="edit_conflict",
     )
+
+
+class PlatformRowsFormSet(forms.BaseInlineFormSet):
+    """The rows of a platform page (plans, facts, paths, incidents; MergeForm rows).
+
+    A row that someone else deleted after the page was opened comes back with an id that
+    no longer exists. Left as it was, it is let go: their deletion stands and the rest of
+    the page is saved. Edited, the save is refused in plain words, the input kept."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if not getattr(form, "deleted_meanwhile", False):
+            return
+        if not form.edited_deleted_row and self.can_delete:
+            form.data = form.data.copy()
+            form.data[form.add_prefix(forms.formsets.DELETION_FIELD_NAME)] = "on"
+            return
+        thing = self.model._meta.verbose_name
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = _(
+            "Not saved: someone else deleted this %(thing)s after you opened the page, and "
+            "you changed it. Your input is still in the form. To keep it, add it again as a "
+            "new %(thing)s; to let it go, tick Delete and save."
+        ) % {"thing": thing}
 
 
 class FactInlineForm(MergeForm, FactForm):
