@@ -26,6 +26,7 @@ from .forms import (
     PlatformAdminForm,
     PlatformRowsFormSet,
     VersionForm,
+    kept_from_others,
 )
 from .history import InlineRows, ReadableChanges
 from .models import (
@@ -489,6 +490,18 @@ class PlatformAdmin(NoDeleteAdmin, VersionedAdmin):
             for fact_form in formset.forms:
                 record_verifier(request, fact_form)
         super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if kept := kept_from_others(form, formsets):
+            messages.info(
+                request,
+                _(
+                    "Others saved changes to this platform while you had it open; they "
+                    "were kept: %s."
+                )
+                % "; ".join(kept),
+            )
 
 
 @admin.register(Plan)

@@ -317,6 +317,7 @@ class MergeForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.conflicts = []
+        self.kept_theirs = []  # fields others saved meanwhile, taken into this save
         self.merges = False
         self.deleted_meanwhile = self.edited_deleted_row = False
         if not self.is_bound:
@@ -385,9 +386,9 @@ class MergeForm(forms.ModelForm):
         else:
             both = list(dict.fromkeys(yours + theirs)) if yours else []
         self.data = self.data.copy()
-        for name in theirs:
-            if name not in both:
-                self.put(name, self.current_value(name))
+        self.kept_theirs = [name for name in theirs if name not in both]
+        for name in self.kept_theirs:
+            self.put(name, self.current_value(name))
         self.data[self.add_prefix("opened_values")] = self.encoded_current_values()
         self.conflicts = [
             (self.fields[name], self.current_value(name), self[name].data) for name in both
@@ -466,6 +467,18 @@ def conflict_error(model, conflicts):
         ),
         code="edit_conflict",
     )
+
+
+def kept_from_others(form, formsets):
+    """What a merged save of the platform page took in from others' saves since the page
+    was opened, in words ("Vendor"; "Zoom · Waiting room: note"), for the message after it."""
+    kept = [str(form.fields[name].label) for name in form.kept_theirs]
+    for formset in formsets:
+        for row in formset.forms:
+            if row.kept_theirs:
+                names = ", ".join(str(row.fields[name].label).lower() for name in row.kept_theirs)
+                kept.append(f"{row.instance}: {names}")
+    return kept
 
 
 class PlatformRowsFormSet(forms.BaseInlineFormSet):

@@ -1,8 +1,9 @@
-"""Two admins, one platform page: a row that one deleted while the other had the page open."""
+"""Two admins, one platform page: what the second save says about the first one's work (rows
+deleted meanwhile, changes taken in)."""
 
 import pytest
 
-from platforms.models import Incident, Platform
+from platforms.models import Criterion, Fact, Incident, Platform
 
 from .admin_forms import form_data, inline_prefix, staff_client
 
@@ -61,3 +62,32 @@ def test_a_row_deleted_meanwhile_and_edited_is_refused_in_plain_words(zoom_with_
     assert "Bob&#x27;s corrected title" in html or "Bob's corrected title" in html  # kept
     zoom.refresh_from_db()
     assert zoom.summary != "Bob's careful new summary."  # nothing saved from a refusal
+
+
+@pytest.mark.django_db
+def test_a_merged_save_says_which_of_the_others_changes_it_kept(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    waiting_room = Criterion.objects.get(slug="waiting-room")
+    (alice, alices_form), (bob, bobs_form) = two_forms(zoom)
+    fact = inline_prefix(alices_form, "facts", "criterion", waiting_room.pk)
+    alices_form[f"{fact}-note"] = "Alice checked the waiting room settings page."
+    alices_form["vendor"] = "Alice's vendor"
+    assert alice.post(change_url(zoom), alices_form).status_code == 302
+
+    bobs_form["summary"] = "Bob's careful new summary."
+    response = bob.post(change_url(zoom), bobs_form, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    kept = [m for m in messages if "they were kept" in m]
+    assert len(kept) == 1, messages
+    assert "Vendor" in kept[0]
+    assert f"{Fact.objects.get(platform=zoom, criterion=waiting_room)}: note" in kept[0]
+    assert "Summary" not in kept[0]  # his own change is not theirs
+
+
+@pytest.mark.django_db
+def test_a_save_of_an_unchanged_page_says_nothing_was_merged(seeded):
+    zoom = Platform.objects.get(slug="zoom")
+    (alice, alices_form), _ = two_forms(zoom)
+    alices_form["summary"] = "Alice's summary."
+    response = alice.post(change_url(zoom), alices_form, follow=True)
+    assert not [m for m in response.context["messages"] if "they were kept" in str(m)]
