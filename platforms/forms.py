@@ -114,9 +114,35 @@ class CitationForm(forms.ModelForm):
         self.fields["quote"].required = True
 
 
-class CitationFormSet(forms.BaseInlineFormSet):
+class FactEvidenceFormSet(forms.BaseInlineFormSet):
+    """Rows of a fact's own page (citations, per-plan states): changing them changes what
+    the fact claims, so the editor confirms when it was checked, as for its state."""
+
+    changed_what = ""
+
+    def unconfirmed_check_date(self, fact):
+        """Rows changed on a fact checked before today: the editor confirms the date (the
+        fact form above says when it was checked)."""
+        changed = any(form.has_changed() for form in self.forms) or self.deleted_forms
+        if not changed or fact.pk is None or getattr(fact, "check_date_confirmed", False):
+            return None
+        if fact.verified_on == timezone.localdate():
+            return None
+        return ValidationError(
+            _(
+                "You changed the %(what)s: confirm when the fact was checked by setting "
+                "“Verified on” above (today is %(today)s), then save again."
+            )
+            % {"what": self.changed_what, "today": date_format(timezone.localdate())},
+            code="confirm_check_date",
+        )
+
+
+class CitationFormSet(FactEvidenceFormSet):
     """The rule "a fact other than unknown has a quoted citation", checked where the
     citations are edited, against the state the fact form above is saving."""
+
+    changed_what = _("citations")
 
     def clean(self):
         super().clean()
@@ -151,25 +177,10 @@ class CitationFormSet(forms.BaseInlineFormSet):
             code="no_quoted_citation",
         )
 
-    def unconfirmed_check_date(self, fact):
-        """Citations changed on a fact checked before today: the editor confirms the date
-        (the fact form above says when it was checked)."""
-        changed = any(form.has_changed() for form in self.forms) or self.deleted_forms
-        if not changed or fact.pk is None or getattr(fact, "check_date_confirmed", False):
-            return None
-        if fact.verified_on == timezone.localdate():
-            return None
-        return ValidationError(
-            _(
-                "You changed the citations: confirm when the fact was checked by setting "
-                "“Verified on” above (today is %(today)s), then save again."
-            )
-            % {"today": date_format(timezone.localdate())},
-            code="confirm_check_date",
-        )
 
+class PlanStateFormSet(FactEvidenceFormSet):
+    changed_what = _("states on plans")
 
-class PlanStateFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         plans = [
@@ -178,11 +189,17 @@ class PlanStateFormSet(forms.BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         repeated = {plan for plan in plans if plan is not None and plans.count(plan) > 1}
+        errors = [self.unconfirmed_check_date(self.instance)]
         if repeated:
-            raise ValidationError(
-                _("Give each plan one state: %(plans)s repeated.")
-                % {"plans": ", ".join(sorted(p.name for p in repeated))}
+            errors.append(
+                ValidationError(
+                    _("Give each plan one state: %(plans)s repeated.")
+                    % {"plans": ", ".join(sorted(p.name for p in repeated))}
+                )
             )
+        errors = [error for error in errors if error is not None]
+        if errors:
+            raise ValidationError(errors)
 
 
 def describe_change(change):
