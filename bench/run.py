@@ -43,7 +43,7 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 NEEDS = "need=baa&need=waiting-room&need=browser-join"
 # What every browser and HTTP library sends; the app compresses only /platforms.json over
-# 1 MB (platforms/caching.py), the rest is left to a proxy.
+# 1 MB (config/caching.py), the rest is left to a proxy.
 CLIENT_HEADERS = {"Accept-Encoding": "gzip, deflate, br"}
 
 # (key, label, path, extra headers)
