@@ -33,9 +33,9 @@ def bench_size(size, args, env, workdir, proxy_headers, extras, extras_info):
     results["bare"] = bare_figures(args, env, workdir)
     server = Server(env, workdir)
 
-    def measure(path, headers, seconds, connections=args.connections):
+    def measure(path, headers, seconds, connections=args.connections, mode=None):
         headers = {**CLIENT_HEADERS, **proxy_headers, **headers}
-        return wrk(server.base, path, headers, connections, seconds, args.timeout)
+        return wrk(server.base, path, headers, connections, seconds, args.timeout, mode=mode)
 
     try:
         server.wait_ready(proxy_headers)
@@ -83,26 +83,10 @@ def bench_size(size, args, env, workdir, proxy_headers, extras, extras_info):
             results["urls"][key] = {**median_round(rounds[key]), **inprocess[key]}
         # A parameter the page does not read, new on every request: served from the cache.
         log(f"   cache bypass: /platforms.json?r=<random>, {args.connections} connections")
-        results["bypass"] = wrk(
-            server.base,
-            "/",
-            {**CLIENT_HEADERS, **proxy_headers},
-            args.connections,
-            args.seconds,
-            args.timeout,
-            mode="bypass",
-        )
+        results["bypass"] = measure("/", {}, args.seconds, mode="bypass")
         if size == args.storm_size:
             log(f"   miss storm: distinct valid filters, {args.load_connections} connections")
-            results["storm"] = wrk(
-                server.base,
-                "/",
-                {**CLIENT_HEADERS, **proxy_headers},
-                args.load_connections,
-                args.seconds,
-                args.timeout,
-                mode="storm",
-            )
+            results["storm"] = measure("/", {}, args.seconds, args.load_connections, mode="storm")
         if "slow" in extras:
             log(
                 f"   slow clients: {SLOW_CLIENTS} slow-header connections, normal requests "
