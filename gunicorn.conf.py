@@ -31,7 +31,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows; jitter avoids all at once. Not
-# often: a new worker starts with an empty page cache (platforms/caching.py), so at a few
+# often: a new worker starts with an empty page cache (config/caching.py), so at a few
 # hundred requests/s a low limit turns every recycle into a burst of uncached renders.
 max_requests = 50_000
 max_requests_jitter = 5_000

@@ -2,8 +2,8 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
-from platforms.caching import Params
-from platforms.caching import cached_until_data_changes as cached
+from config.caching import Params
+from config.caching import cached_until_data_changes as cached
 
 from . import changes, exports, views
 

@@ -1,6 +1,6 @@
 """When the database cannot be reached: a clear 503 page rather than a 500.
 
-Public pages the cache holds are still served (platforms/caching.py, `X-Stale-If-Error`);
+Public pages the cache holds are still served (config/caching.py, `X-Stale-If-Error`);
 any other request that needs the database ends here. `Retry-After` tells clients and load
 balancers to come back shortly, and nothing is logged as a server bug: it is an outage.
 """

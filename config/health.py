@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from platforms.caching import data_version
+from .caching import data_version
 
 logger = logging.getLogger(__name__)
 

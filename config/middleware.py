@@ -14,8 +14,7 @@ from django.core.exceptions import (
 )
 from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers, has_vary_header, patch_cache_control
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
@@ -50,19 +49,11 @@ class RequestIdMiddleware:
         return response
 
 
-def admin_prefix():
-    try:
-        return reverse("admin:index")
-    except NoReverseMatch:  # a URLconf without the admin (some tests)
-        return None
-
-
 class CacheHeadersMiddleware:
     """Every cache decision of the site, so no view has to remember one.
 
-    - The admin is never cached, by the browser or anything in between.
-    - A response that already says how to cache it (htmx fragments say no-store) is left
-      alone.
+    - A response that already says how to cache it is left alone: htmx fragments say
+      no-store, and the admin's views are Django's `never_cache` (no-store, private).
     - A successful GET that sets no cookie is the same for everyone. Browsers revalidate it
       on every visit (`max-age=0`: stale at once, so an edit shows as soon as it is saved);
       ConditionalGetMiddleware, above this one, adds the ETag and answers If-None-Match
@@ -70,7 +61,12 @@ class CacheHeadersMiddleware:
       PUBLIC_CACHE_SECONDS (`s-maxage`) and, when the site fails, serve it for
       STALE_IF_ERROR_SECONDS (`stale-if-error`). Not `no-cache`: it would bind the shared
       caches too, and s-maxage would mean nothing.
-    - A response that sets a cookie is private to its browser.
+    - A response that depends on the visitor's cookies (`Vary: Cookie`: it read the session,
+      e.g. who is logged in, or set the CSRF cookie; public pages never do) is never stored,
+      as the admin's own `never_cache` views are. This covers what an admin sees beyond
+      those: its 404s (raised through the decorator) and the views the admin marks
+      cacheable (jsi18n, password change).
+    - Any other response that sets a cookie is private to its browser.
     """
 
     def __init__(self, get_response):
@@ -80,11 +76,10 @@ class CacheHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        prefix = admin_prefix()
-        if prefix and request.path.startswith(prefix):
-            add_never_cache_headers(response)
-        elif response.has_header("Cache-Control"):
+        if response.has_header("Cache-Control"):
             pass
+        elif has_vary_header(response, "Cookie"):
+            add_never_cache_headers(response)
         elif response.cookies:
             patch_cache_control(response, private=True, no_cache=True)
         elif request.method in {"GET", "HEAD"} and response.status_code == 200:

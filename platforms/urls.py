@@ -1,7 +1,8 @@
 from django.urls import path
 
+from config.caching import cached_until_data_changes
+
 from . import views
-from .caching import cached_until_data_changes
 
 app_name = "platforms"
 urlpatterns = [

@@ -63,7 +63,7 @@ def seeded(db, seed_snapshot):
 
 @pytest.fixture
 def page_cache(settings):
-    """The page cache the site runs with (platforms/caching.py), fresh and in memory: the
+    """The page cache the site runs with (config/caching.py), fresh and in memory: the
     test settings switch it off (config/settings/test.py)."""
     settings.CACHES = {
         "default": {

@@ -122,7 +122,7 @@ if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The page cache (platforms/caching.py). Without REDIS_URL each process keeps its own (the
+# The page cache (config/caching.py). Without REDIS_URL each process keeps its own (the
 # embedded default); with it (redis://host:6379/0) every worker of every app server shares
 # one, so a page is rendered once per data change for the whole site. A Redis that cannot be
 # reached is a cache miss, not an error: short timeouts keep a request from waiting on it.

@@ -13,7 +13,7 @@ STORAGES = {
 # Serve static files from the app and project folders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# Pages are cached until the data changes (platforms/caching.py), keyed on row ids; each test
+# Pages are cached until the data changes (config/caching.py), keyed on row ids; each test
 # rolls its rows back, so on SQLite the next test reuses those ids. No cache here, then:
 # tests/compare/test_caching.py turns one on where it tests the caching itself.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

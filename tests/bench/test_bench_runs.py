@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import URLS
+from bench.targets import URLS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+# It starts gunicorn, nginx and wrk: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

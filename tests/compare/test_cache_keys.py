@@ -10,7 +10,8 @@ from django.db import OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
-from platforms import caching
+from config import caching
+from platforms.models import Platform
 
 BASE_SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings" / "base.py"
 
@@ -53,6 +54,16 @@ def test_parameters_a_page_does_not_read_never_make_a_key(client, seeded, first,
     assert queries == 1  # the data version: the first URL's entry
     assert response.content == expected.content
     assert response["ETag"] == expected["ETag"]
+
+
+def test_a_header_reaches_the_key_only_as_the_page_reads_it(client, seeded):
+    # htmx's headers count as django-htmx reads them, "true" or not: junk is the full page.
+    expected, _ = get(client, "/?need=baa")
+    response, queries = get(client, "/?need=baa", **{"HX-Request": "yes", "HX-Boosted": "1"})
+    assert queries == 1
+    assert response.content == expected.content
+    fragment, queries = get(client, "/?need=baa", **{"HX-Request": "true"})
+    assert queries > 1 and b"<html" not in fragment.content
 
 
 def test_junk_parameters_never_reach_the_pages_links(client, seeded):
@@ -129,6 +140,21 @@ def test_cached_pages_are_served_stale_while_the_database_is_down(client, seeded
     assert response.content == fresh.content
     assert "database unavailable" in response["X-Stale-If-Error"]
     assert "served at most until" in response["X-Stale-If-Error"]
+
+
+def test_the_stale_copy_is_the_last_good_one_whatever_the_data_version(
+    client, seeded, database_down
+):
+    get(client, "/platforms/zoom/")
+    zoom = Platform.objects.get(slug="zoom")
+    zoom.summary = "A summary edited just before the outage."
+    zoom.save()  # a new data version: the page is built again, and kept as the stale copy
+    fresh, _ = get(client, "/platforms/zoom/")
+    database_down()
+    response, _ = get(client, "/platforms/zoom/")
+    assert response.status_code == 200 and response.has_header("X-Stale-If-Error")
+    assert response.content == fresh.content
+    assert "A summary edited just before the outage." in response.content.decode()
 
 
 def test_a_stale_copy_is_served_only_for_a_bounded_time(

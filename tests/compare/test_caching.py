@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from platforms import caching
+from config import caching
 from platforms.dataset import SCHEMA_VERSION
 from platforms.models import Fact, Platform
 from platforms.synthetic import create_synthetic_platforms

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import slow_header_client, timed_requests
+from bench.measure import slow_header_client, timed_requests
 
 pytestmark = pytest.mark.slow
 

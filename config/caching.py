@@ -1,20 +1,24 @@
-"""Rendered public pages, kept until the platform data changes.
+"""Rendered public pages, kept until the data they show changes.
 
 Every page a therapist sees is a function of the published data, the parameters the page
-uses, today's date (facts turn stale after a year) and whether htmx asked for a fragment.
-`cached_until_data_changes` keeps a view's rendered 200 responses in the default cache under
-a key made of all four. The data's part is `data_version()`: the newest row id of every
-platform-data table and of its history table. Each save or delete through the ORM (the admin,
+uses, today's date (facts turn stale after a year) and which representation the request
+asks for (with htmx: the whole page or a fragment). `cached_until_data_changes` keeps a
+view's rendered 200 responses in the default cache: the page's identity (path, canonical
+parameters, representation) is the key, and the data and the date are the cache's
+`version=` (`page_version`). The data's part is `data_version()`: the newest row id of every
+page-data table and of its history table. Each save or delete through the ORM (the admin,
 reverts, "mark verified today", the seed command) writes a history row; bulk inserts add rows
-with new ids. So an edit changes the key on every app server at once, without signals.
+with new ids. So an edit changes the version on every app server at once, without signals.
 
 **Canonical keys.** Each cached URL declares the query parameters it reads (`Params`). The
 wrapper rebuilds `request.GET` from those alone, in a fixed order, before the key is made
 and before the view runs: a parameter the page does not read never reaches the key or the
 view (or, for a page that refuses unknown parameters, goes to it as a 400, never cached),
 so `?r=<random>` cannot bypass the cache, and `?b=1&a=2` and `?a=2&b=1` share one entry.
-Nothing else of the request reaches a page: printed absolute URLs come from the SITE_URL
-setting, never from the Host header.
+Request headers reach the key only as the route's `variant` reads them (by default
+`htmx_variant`: django-htmx's `request.htmx` flags, true or false), so a header cannot make
+keys of its own either. Nothing else of the request reaches a page: printed absolute URLs
+come from the SITE_URL setting, never from the Host header.
 
 **One build for the whole site.** With REDIS_URL set the default cache is Redis, shared by
 every worker of every app server; a miss takes a short build lock so that, after an edit,
@@ -22,11 +26,12 @@ one worker renders each page (e.g. `/platforms.json` at 5,000 platforms, seconds
 while the others wait for its result. The stored form carries the ETag (a hash of the body),
 so every server sends the same bytes with the same ETag and a 304 costs no rendering.
 
-**Faults.** Next to each entry a second copy is kept under a key without the data version,
-for STALE_IF_ERROR_SECONDS. When the database cannot be reached (the version query fails),
-that copy is served with `X-Stale-If-Error` saying so and until when; without one the request
-fails into the 503 page (config/faults.py). A cache that cannot be reached is a miss, never an
-error.
+**Faults.** Next to each entry a second copy is kept under the same key at the fixed version
+`STALE_VERSION`, whatever the data version was, for STALE_IF_ERROR_SECONDS: when the
+database cannot be reached (the version query fails) the data version is unknown, and the
+last good copy of the page is the one that version holds. It is served with
+`X-Stale-If-Error` saying so and until when; without one the request fails into the 503
+page (config/faults.py). A cache that cannot be reached is a miss, never an error.
 
 What this cannot see: `QuerySet.update()` or raw SQL on public fields, which also bypass the
 change history, so the admin and commands never do that to published data. As a backstop no
@@ -69,9 +74,6 @@ COMPRESS_ABOVE = 1_000_000
 # than held in the cache.
 MAX_CACHED_BYTES = 8_000_000
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-# The request headers that change what a view renders (see compare.views.HtmxPartialMixin),
-# as django-htmx reads them: the exact value "true" or not.
-VARYING_HEADERS = ["HX-Request", "HX-Boosted", "HX-History-Restore-Request"]
 # Longer than any value a page reads (the list's search takes 100 characters); longer
 # values are cut to this.
 MAX_VALUE_LENGTH = 500
@@ -79,9 +81,12 @@ MAX_VALUES = 20
 # How long a waiting worker polls for the page another one is building, and how often.
 BUILD_WAIT_SECONDS = 30
 BUILD_POLL_SECONDS = 0.05
-# The stored form's version: a shared cache may still hold an older release's entries for
-# CACHE_SECONDS after a deploy.
-KEY_PREFIX = "page3"
+# The stored form's own version, the first part of every entry's: a shared cache may still
+# hold an older release's entries for CACHE_SECONDS after a deploy, so a change to what
+# `stored_form` keeps changes it.
+STORED_FORM = 3
+# The version of the last good copy of each page, whatever the data's was (see Faults).
+STALE_VERSION = f"{STORED_FORM}:stale"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,32 +190,30 @@ def data_version():
         return cursor.fetchone()
 
 
-def page_identity(request):
-    """Everything but the data that decides a page: its path, parameters and htmx headers.
+def htmx_variant(request):
+    """Which representation of a page an htmx request asks for, as django-htmx reads its
+    headers (`request.htmx`): a whole page, a fragment, a boosted or a history-restore
+    request. Pages rendered differently for these say so with `Vary` themselves."""
+    htmx = getattr(request, "htmx", None)  # set by django_htmx's HtmxMiddleware
+    if htmx is None:
+        return ""
+    return f"{bool(htmx):d}{htmx.boosted:d}{htmx.history_restore_request:d}"
 
-    Call after the wrapper has made request.GET canonical."""
-    return "\n".join(
-        [
-            request.path,
-            request.GET.urlencode(),
-            *(str(request.headers.get(name) == "true") for name in VARYING_HEADERS),
-        ]
-    )
+
+def page_key(request, variant):
+    """Everything but the data and the date that decides a page: its path, parameters and
+    representation (`variant(request)`). Call after the wrapper has made request.GET
+    canonical."""
+    return digest(request.path, request.GET.urlencode(), variant(request))
+
+
+def page_version(data):
+    """The cache version of every page while the data is `data` (`data_version()`) today."""
+    return f"{STORED_FORM}:{digest(repr(data), timezone.localdate().isoformat())}"
 
 
 def digest(*parts):
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def cache_key(request, version=None):
-    if version is None:
-        version = data_version()
-    identity = page_identity(request)
-    return f"{KEY_PREFIX}:{digest(repr(version), timezone.localdate().isoformat(), identity)}"
-
-
-def stale_key(request):
-    return f"{KEY_PREFIX}:stale:{digest(page_identity(request))}"
 
 
 def stored_form(response):
@@ -244,9 +247,9 @@ class SafeCache:
     def __init__(self, cache):
         self.cache = cache
 
-    def call(self, method, *args, default=None):
+    def call(self, method, *args, default=None, **kwargs):
         try:
-            return getattr(self.cache, method)(*args)
+            return getattr(self.cache, method)(*args, **kwargs)
         except Exception:  # the backend's own connection errors (redis, memcached)
             logger.warning("Page cache unavailable for %s; rendering instead", method)
             return default
@@ -256,9 +259,9 @@ def stale_if_error_seconds():
     return getattr(settings, "STALE_IF_ERROR_SECONDS", 3600)
 
 
-def serve_stale(request, cache):
+def serve_stale(request, cache, key):
     """The last good copy of this page, when the database cannot be reached; else None."""
-    entry = cache.call("get", stale_key(request))
+    entry = cache.call("get", key, version=STALE_VERSION)
     if entry is None:
         return None
     stored_at, stored = entry
@@ -273,17 +276,17 @@ def serve_stale(request, cache):
     return response
 
 
-def build(request, view, args, kwargs, cache, key):
+def build(request, view, args, kwargs, cache, key, version):
     """Render the page, once for the whole site when the cache is shared."""
     lock = f"{key}:building"
-    if not cache.call("add", lock, 1, BUILD_WAIT_SECONDS, default=True):
+    if not cache.call("add", lock, 1, BUILD_WAIT_SECONDS, version=version, default=True):
         deadline = time.monotonic() + BUILD_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(BUILD_POLL_SECONDS)
-            stored = cache.call("get", key)
+            stored = cache.call("get", key, version=version)
             if stored is not None:
                 return from_stored(request, stored)
-            if cache.call("get", lock) is None:  # the builder gave up (error, not a 200)
+            if cache.call("get", lock, version=version) is None:  # the builder gave up
                 break
     try:
         response = view(request, *args, **kwargs)
@@ -293,17 +296,25 @@ def build(request, view, args, kwargs, cache, key):
             return response
         stored = stored_form(response)
         if len(stored[1]) <= MAX_CACHED_BYTES:
-            cache.call("set", key, stored, CACHE_SECONDS)
-            cache.call("set", stale_key(request), (time.time(), stored), stale_if_error_seconds())
+            cache.call("set", key, stored, CACHE_SECONDS, version=version)
+            cache.call(
+                "set",
+                key,
+                (time.time(), stored),
+                stale_if_error_seconds(),
+                version=STALE_VERSION,
+            )
     finally:
-        cache.call("delete", lock)
+        cache.call("delete", lock, version=version)
     return from_stored(request, stored)
 
 
-def cached_until_data_changes(view, params=NO_PARAMS):
+def cached_until_data_changes(view, params=NO_PARAMS, variant=htmx_variant):
     """Serve a view's successful GETs from the cache until the data or the date changes.
 
-    `params` names the query parameters the view reads: no other reaches it or the key."""
+    `params` names the query parameters the view reads: no other reaches it or the key.
+    `variant(request)` returns, as a short string, what else of the request changes the
+    rendering (by default the htmx flags): each value is an entry of its own."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -319,17 +330,17 @@ def cached_until_data_changes(view, params=NO_PARAMS):
         if isinstance(caches["default"], DummyCache):
             return view(request, *args, **kwargs)
         cache = SafeCache(caches["default"])
+        key = page_key(request, variant)
         try:
-            version = data_version()
+            version = page_version(data_version())
         except DatabaseError:
-            stale = serve_stale(request, cache)
+            stale = serve_stale(request, cache, key)
             if stale is not None:
                 return stale
             raise  # config/faults.py turns it into the 503 page
-        key = cache_key(request, version)
-        stored = cache.call("get", key)
+        stored = cache.call("get", key, version=version)
         if stored is not None:
             return from_stored(request, stored)
-        return build(request, view, args, kwargs, cache, key)
+        return build(request, view, args, kwargs, cache, key, version)
 
     return wrapper
