@@ -2,10 +2,12 @@
 
 Nothing here is written per platform. Each fact falls into at most one section by its state
 and the state recommended for therapy; incidents say which client versions to insist on;
-the habits apply to every platform. Pure functions over model objects: the view fetches,
-this module sorts.
+the habits apply to every platform. The words (what to do without a control, the habits)
+are data on each criterion, edited in the admin. Pure functions over model objects: the
+view fetches, this module sorts.
 """
 
+import enum
 import re
 from dataclasses import dataclass, field
 
@@ -17,176 +19,54 @@ from platforms.models import Criterion, Fact, Incident, State
 
 from .presentation import attach_plan_states
 
-SWITCH_ON, CHECK, MISSING, UNKNOWN, UPDATE = "switch-on", "check", "missing", "unknown", "update"
 
-SECTIONS = {
-    SWITCH_ON: (
+class SectionKind(enum.StrEnum):
+    """The checklist's sections, in the order they print: slug, heading and introduction.
+
+    A member is its slug ("switch-on"), so it names the section's anchor on the page."""
+
+    SWITCH_ON = (
+        "switch-on",
         gettext_lazy("Switch on before the first session"),
         gettext_lazy("Available, but off until someone turns it on."),
-    ),
-    CHECK: (
-        gettext_lazy("Check"),
-        gettext_lazy("Partly there, depends on the plan or account, or contested."),
-    ),
-    MISSING: (
+    )
+    MISSING = (
+        "missing",
         gettext_lazy("Missing or risky by default"),
         gettext_lazy("Recommended controls this platform lacks, and risks that are on."),
-    ),
-    UNKNOWN: (
-        gettext_lazy("Unknown: ask the vendor"),
-        gettext_lazy("Nobody has verified these. Ask before you rely on the platform."),
-    ),
-    UPDATE: (
+    )
+    CHECK = (
+        "check",
+        gettext_lazy("Check"),
+        gettext_lazy("Partly there, depends on the plan or account, or contested."),
+    )
+    UPDATE = (
+        "update",
         gettext_lazy("Keep your and your clients’ apps updated"),
         gettext_lazy("Incidents fixed in a client version, and those not known to be fixed."),
-    ),
-}
+    )
+    UNKNOWN = (
+        "unknown",
+        gettext_lazy("Unknown: ask the vendor"),
+        gettext_lazy("Nobody has verified these. Ask before you rely on the platform."),
+    )
 
-# Practice features (free plan, billing, check-in) are worth comparing but are not part of
-# keeping a session safe, so the checklist leaves them out.
-SAFETY_GROUPS = [g for g in Criterion.GROUP_ORDER if g != Criterion.Group.PRACTICE]
+    def __new__(cls, slug, heading, intro):
+        member = str.__new__(cls, slug)
+        member._value_ = slug
+        member.heading, member.intro = heading, intro
+        return member
+
 
 WANTED = {State.YES, State.ON_BY_DEFAULT}  # recommended states that mean "use this control"
 
-# What to do when a recommended control is missing, or a risk cannot be switched off.
-# Keyed by criterion slug; a criterion added later falls back to FALLBACK_MITIGATION.
-MITIGATIONS = {
-    "baa": gettext_lazy(
-        "Without a signed BAA, keep protected health information off this platform; "
-        "choose one whose vendor signs a BAA."
-    ),
-    "transport-encryption": gettext_lazy(
-        "Do not hold sessions on it until media is encrypted in transit."
-    ),
-    "e2ee": gettext_lazy(
-        "Assume the vendor can read the session: keep identifying details out of titles and "
-        "chat, and prefer an end-to-end encrypted platform for sensitive work."
-    ),
-    "recording": gettext_lazy(
-        "Do not record on the platform; if a recording is needed, make it locally and keep it "
-        "in your records system."
-    ),
-    "waiting-room": gettext_lazy(
-        "Send a unique link and passcode for each session and lock the meeting once your "
-        "client has joined."
-    ),
-    "meeting-passcode": gettext_lazy(
-        "Send each session’s link privately and use the waiting room or lock to control who joins."
-    ),
-    "lock-meeting": gettext_lazy(
-        "Admit only your client from the waiting room and end the meeting if anyone else appears."
-    ),
-    "remove-participant": gettext_lazy(
-        "If someone unexpected joins, end the meeting and start again with a fresh link."
-    ),
-    "entry-chime": gettext_lazy("Keep the participant list open so you see anyone who joins."),
-    "personal-meeting-id-reuse": gettext_lazy(
-        "Schedule a new meeting for each session instead of reusing one fixed room."
-    ),
-    "meeting-id-scan-protection": gettext_lazy(
-        "Always set a passcode and a waiting room, so a guessed meeting ID is not enough to "
-        "get in."
-    ),
-    "host-only-screen-share": gettext_lazy(
-        "Ask clients not to share unless invited, and stop any share you did not expect."
-    ),
-    "participant-annotation": gettext_lazy(
-        "Stop sharing at once if someone draws on your screen."
-    ),
-    "chat-file-transfer": gettext_lazy(
-        "Never open files or links sent in meeting chat, and tell clients not to either."
-    ),
-    "join-before-host": gettext_lazy(
-        "Start the meeting yourself a few minutes early so clients never wait in an open room."
-    ),
-    "browser-join": gettext_lazy(
-        "Send clients install instructions well before the first session."
-    ),
-    "phone-dial-in": gettext_lazy(
-        "Agree a backup with your client, such as a phone call you place, for when video fails."
-    ),
-    "provider-2fa": gettext_lazy(
-        "Use a long, unique password from a password manager and watch for sign-ins you do "
-        "not recognise."
-    ),
-    "third-party-data-sharing": gettext_lazy(
-        "Read the privacy policy, opt out of every sharing you can, and tell clients what is "
-        "still shared."
-    ),
-    "ai-assistant": gettext_lazy(
-        "To keep it, confirm that your BAA covers the note-taker and where transcripts go, and "
-        "ask your client's consent before it runs."
-    ),
-    "live-captions": gettext_lazy(
-        "If a client needs captions, arrange a live captioner or another platform before the "
-        "session."
-    ),
-    "group-sessions": gettext_lazy(
-        "For couples, family or group work, use a platform that admits several clients, or "
-        "see each person separately."
-    ),
-    "phone-audio-only": gettext_lazy(
-        "Agree a backup with clients on a weak connection, such as a phone call you place "
-        "from a practice line."
-    ),
-    "recording-notice": gettext_lazy(
-        "Tell your client before any recording or transcript starts, record their consent, "
-        "and stop at once if one starts unannounced."
-    ),
-    "data-residency": gettext_lazy(
-        "If your clients or regulator require data kept in Canada, the EU or another region, "
-        "get the vendor's commitment in writing or choose one that offers it."
-    ),
-}
+# What the checklist says when a criterion has no mitigation text of its own (an editor
+# writes it on the criterion, in the admin). `make check-data` lists every criterion on the
+# checklist that lacks one (Criterion.objects.lacking_mitigation()), so this is never silent.
 FALLBACK_MITIGATION = gettext_lazy(
     "Weigh this gap before relying on the platform for sessions, and ask the vendor whether "
     "a fix is planned."
 )
-
-
-@dataclass(frozen=True)
-class Habit:
-    title: str
-    why: str
-    criterion_slug: str  # the comparison row the habit relates to: its facts cite sources
-
-
-# Habits for every platform, drawn from what went wrong in 2020 (see the seed sources).
-HABITS = [
-    Habit(
-        gettext_lazy("Never post a meeting link publicly"),
-        gettext_lazy(
-            "Links shared on social media, websites or open calendars are how strangers found "
-            "and disrupted sessions. Send each link privately, to your client only."
-        ),
-        "meeting-passcode",
-    ),
-    Habit(
-        gettext_lazy("A unique meeting ID and passcode for every session"),
-        gettext_lazy(
-            "A personal meeting ID never changes, so anyone who once had it can come back, "
-            "even into another client’s session. A fresh ID and passcode per session keeps "
-            "each session to the people invited."
-        ),
-        "personal-meeting-id-reuse",
-    ),
-    Habit(
-        gettext_lazy("Don’t click links in meeting chat"),
-        gettext_lazy(
-            "Chat links have been used to capture Windows passwords and to spread malware. "
-            "Open only links you expected, from someone you know."
-        ),
-        "chat-file-transfer",
-    ),
-    Habit(
-        gettext_lazy("Only the host shares the screen"),
-        gettext_lazy(
-            "Restrict screen sharing to yourself so no one can take over the screen with "
-            "unwanted content."
-        ),
-        "host-only-screen-share",
-    ),
-]
 
 
 @dataclass
@@ -222,10 +102,20 @@ class Fix:
 
 @dataclass
 class Section:
-    slug: str
-    title: str
-    intro: str
+    kind: SectionKind
     items: list
+
+    @property
+    def slug(self):
+        return self.kind.value
+
+    @property
+    def title(self):
+        return str(self.kind.heading)
+
+    @property
+    def intro(self):
+        return str(self.kind.intro)
 
 
 # A sentence ends at . ! or ? (and any closing quote) after a lower-case letter, digit or
@@ -258,46 +148,43 @@ def section_for(fact, criterion):
     `fact` may be None: a criterion with no entry is unknown."""
     state = State(fact.state) if fact else State.UNKNOWN
     if state == State.UNKNOWN:
-        return UNKNOWN
+        return SectionKind.UNKNOWN
     wanted = State(criterion.recommended) in WANTED
     if wanted and state == State.OFF_BY_DEFAULT:
-        return SWITCH_ON
+        return SectionKind.SWITCH_ON
     if wanted and state == State.NO:
-        return MISSING
+        return SectionKind.MISSING
     if not wanted and state in {State.ON_BY_DEFAULT, State.YES}:
-        return MISSING
+        return SectionKind.MISSING
     if (
         state == State.PARTIAL
         or fact.plan_scope
         or getattr(fact, "plan_groups", None)
         or fact.strength in {"contested", "third_party"}
     ):
-        return CHECK
+        return SectionKind.CHECK
     if state not in criterion.need_met_by:
-        return CHECK  # e.g. a risk that is off by default where "never" is recommended
+        return SectionKind.CHECK  # e.g. a risk that is off by default where "never" is recommended
     return None
 
 
 def fact_action(section, fact, criterion, platform_name):
     state = State(fact.state) if fact else State.UNKNOWN
-    if section == SWITCH_ON:
+    if section == SectionKind.SWITCH_ON:
         return switch_on_action(fact, platform_name)
-    if section == MISSING:
+    if section == SectionKind.MISSING:
         if state == State.ON_BY_DEFAULT:
             turn_off = _("On by default on %(p)s: turn it off in the settings.")
             # Then what to do if it stays on (for an AI note-taker: what keeping it takes).
-            return " ".join(
-                [turn_off % {"p": platform_name}, str(MITIGATIONS.get(criterion.slug, ""))]
-            ).strip()
+            return " ".join([turn_off % {"p": platform_name}, criterion.mitigation]).strip()
         if state == State.YES:
-            lead = _(
-                "%(p)s has it, and it is not known to be a setting you can turn off. Mitigate:"
-            )
+            lead = _("%(p)s has it, and it is not known to be a setting you can turn off.")
         else:
-            lead = _("%(p)s does not offer it. Mitigate:")
-        mitigation = MITIGATIONS.get(criterion.slug, FALLBACK_MITIGATION)
-        return f"{lead % {'p': platform_name}} {mitigation}"
-    if section == UNKNOWN:
+            lead = _("%(p)s does not offer it.")
+        if not criterion.mitigation:  # generic advice, not a remedy (check_data lists these)
+            return f"{lead % {'p': platform_name}} {FALLBACK_MITIGATION}"
+        return f"{lead % {'p': platform_name}} {_('Mitigate:')} {criterion.mitigation}"
+    if section == SectionKind.UNKNOWN:
         return _("Not verified for %(p)s: ask the vendor.") % {"p": platform_name}
     # CHECK: say every reason that applies.
     reasons = []
@@ -356,13 +243,17 @@ def switch_on_action(fact, platform_name):
     return " ".join(parts)
 
 
+def criterion_order(criterion):
+    return (criterion.group_order, criterion.order, criterion.slug)
+
+
 def fact_items(platform_name, criteria, facts):
     """{section: [Item]} for every safety criterion, in the criteria's order.
 
     `facts` maps criterion pk to the platform's Fact (a missing key counts as unknown)."""
-    by_section = {slug: [] for slug in (SWITCH_ON, CHECK, MISSING, UNKNOWN)}
-    for criterion in sorted(criteria, key=lambda c: (c.group_order, c.order, c.slug)):
-        if criterion.group not in SAFETY_GROUPS:
+    by_section = {kind: [] for kind in SectionKind if kind != SectionKind.UPDATE}
+    for criterion in sorted(criteria, key=criterion_order):
+        if not criterion.on_checklist:
             continue
         fact = facts.get(criterion.pk)
         section = section_for(fact, criterion)
@@ -469,17 +360,20 @@ def incident_item(incident, action, why):
     )
 
 
-def habit_items(facts_by_slug):
-    """The habits, each citing the platform's fact for the row it relates to, if sourced."""
+def habit_items(criteria, facts):
+    """The habits for every platform, from the criteria that carry one, in the criteria's
+    order; each cites the platform's fact for its row, if it has one."""
     items = []
-    for habit in HABITS:
-        fact = facts_by_slug.get(habit.criterion_slug)
+    for criterion in sorted(criteria, key=criterion_order):
+        if not criterion.habit:
+            continue
+        fact = facts.get(criterion.pk)
         items.append(
             Item(
-                title=str(habit.title),
+                title=criterion.habit,
                 action="",
-                why=str(habit.why),
-                criterion=fact.criterion if fact else None,
+                why=criterion.habit_why,
+                criterion=criterion if fact else None,
                 fact=fact,
                 sources=sources_of(fact),
             )
@@ -494,15 +388,10 @@ def build_checklist(platform, criteria, facts, incidents):
     citations loaded (Fact.objects.with_evidence()) and `platform.plans` likewise. Each fact
     gets its per-plan reading here, so a plan-dependent fact is sorted the same whoever
     calls this."""
-    facts = list(facts)
+    facts, criteria = list(facts), list(criteria)
     attach_plan_states(platform, facts)
     by_pk = {fact.criterion_id: fact for fact in facts}
     by_section = fact_items(platform.name, criteria, by_pk)
-    by_section[UPDATE] = update_items(incidents, platform.name)
-    sections = [
-        Section(slug, str(SECTIONS[slug][0]), str(SECTIONS[slug][1]), by_section[slug])
-        for slug in (SWITCH_ON, MISSING, CHECK, UPDATE, UNKNOWN)
-        if by_section[slug]
-    ]
-    habits = habit_items({fact.criterion.slug: fact for fact in facts})
-    return sections, habits
+    by_section[SectionKind.UPDATE] = update_items(incidents, platform.name)
+    sections = [Section(kind, by_section[kind]) for kind in SectionKind if by_section[kind]]
+    return sections, habit_items(criteria, by_pk)

@@ -515,13 +515,30 @@ class PlanAdmin(VersionedAdmin):
     inline_rows = [InlineRows(Citation, "plan", "source", _("Citations"))]
 
 
+class ChecklistTextFilter(admin.SimpleListFilter):
+    """The rows `make check-data` reports: on the checklist without mitigation text."""
+
+    title = _("checklist text")
+    parameter_name = "checklist_text"
+
+    def lookups(self, request, model_admin):
+        return [("no-mitigation", _("On the checklist, no mitigation text"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no-mitigation":
+            return queryset.filter(pk__in=Criterion.objects.lacking_mitigation().values("pk"))
+        return queryset
+
+
 @admin.register(Criterion)
 class CriterionAdmin(NoDeleteAdmin, VersionedAdmin):
     list_display = ["label", "group", "recommended", "order", "filterable"]
-    list_filter = ["group", "recommended", "filterable"]
+    list_filter = ["group", "recommended", "filterable", ChecklistTextFilter]
     # No list_editable: the changelist's bulk form carries no version, so two editors'
     # changelist saves would overwrite each other (and any open change form) unchecked.
-    search_fields = ["label", "slug", "definition", "why_it_matters"]
+    # The form shows every field in the model's order: the checklist's texts (mitigation,
+    # habit) follow why it matters.
+    search_fields = ["label", "slug", "definition", "why_it_matters", "mitigation", "habit"]
     prepopulated_fields = {"slug": ["label"]}
 
 

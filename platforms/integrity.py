@@ -88,4 +88,9 @@ def data_problems():
         "platform", "criterion"
     ):
         problems.append(f"{fact}: contested without a reason")
+    for criterion in Criterion.objects.lacking_mitigation():
+        problems.append(
+            f"{criterion.slug}: on the session-safety checklist without mitigation text "
+            "(what to do without it), so the checklist gives generic advice"
+        )
     return problems

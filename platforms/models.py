@@ -353,6 +353,15 @@ class CriterionQuerySet(models.QuerySet):
     def filterable(self):
         return self.filter(filterable=True)
 
+    def on_checklist(self):
+        """The rows the session-safety checklist goes through (Criterion.on_checklist)."""
+        return self.exclude(group=Criterion.Group.PRACTICE)
+
+    def lacking_mitigation(self):
+        """Rows on the checklist with no text for what to do when the platform falls short:
+        the checklist would give only generic advice for them."""
+        return self.on_checklist().filter(mitigation="")
+
 
 class Criterion(Versioned):
     class Group(models.TextChoices):
@@ -372,6 +381,30 @@ class Criterion(Versioned):
     group = models.CharField(max_length=12, choices=Group.choices)
     definition = models.TextField(help_text=_("What it is, in plain language."))
     why_it_matters = models.TextField(help_text=_("Why it matters in a therapy session."))
+    mitigation = models.TextField(
+        _("what to do without it"),
+        blank=True,
+        help_text=_(
+            "For the session-safety checklist: what a therapist should do on a platform that "
+            "lacks this control, or where this risk is on and cannot be switched off. Every "
+            "row but practice features needs one (make check-data lists those without)."
+        ),
+    )
+    habit = models.CharField(
+        _("habit for every platform"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Optional: a habit the checklist asks of every therapist on every platform, "
+            "citing the platform's fact for this row, e.g. “Never post a meeting link "
+            "publicly”."
+        ),
+    )
+    habit_why = models.TextField(
+        _("why the habit matters"),
+        blank=True,
+        help_text=_("Shown under the habit; its first sentence is what the handout prints."),
+    )
     recommended = models.CharField(
         _("recommended for therapy"),
         max_length=8,
@@ -404,6 +437,11 @@ class Criterion(Versioned):
                 condition=Q(recommended__in=[s.value for s in NEED_MET_BY]),
                 name="criterion_recommended_is_a_need",
             ),
+            models.CheckConstraint(
+                condition=Q(habit="", habit_why="") | (~Q(habit="") & ~Q(habit_why="")),
+                name="criterion_habit_has_its_reason",
+                violation_error_message=_("A habit needs both its words and why it matters."),
+            ),
         ]
 
     def __str__(self):
@@ -435,6 +473,12 @@ class Criterion(Versioned):
     @property
     def group_order(self):
         return self.GROUP_ORDER.index(self.group)
+
+    @property
+    def on_checklist(self):
+        """Practice features (free plan, billing, check-in) are worth comparing but are not
+        part of keeping a session safe, so the checklist leaves them out."""
+        return self.group != self.Group.PRACTICE
 
 
 class SourcedQuerySet(models.QuerySet):

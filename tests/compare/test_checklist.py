@@ -4,23 +4,21 @@ import datetime
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import escape
 from model_bakery import baker
 
 from compare import checklist
 from compare.checklist import (
-    CHECK,
-    HABITS,
-    MISSING,
-    SWITCH_ON,
-    UNKNOWN,
+    SectionKind,
     build_checklist,
     first_sentence,
     section_for,
     update_items,
 )
 from compare.diagrams import diagram, nodes
+from platforms.integrity import data_problems
 from platforms.models import (
     Citation,
     Criterion,
@@ -34,6 +32,12 @@ from platforms.models import (
     State,
 )
 
+SWITCH_ON, MISSING, CHECK, UNKNOWN = (
+    SectionKind.SWITCH_ON,
+    SectionKind.MISSING,
+    SectionKind.CHECK,
+    SectionKind.UNKNOWN,
+)
 TODAY = datetime.date(2026, 11, 1)
 # A test stand-in for the sentence a cited page says; test data only, never site data.
 TEST_QUOTE = "A sentence standing in for the cited page's words, in the test database."
@@ -48,7 +52,7 @@ def platform(db):
     return baker.make(Platform, name="Acme Video", slug="acme-video")
 
 
-def criterion(recommended, slug="thing", group=Criterion.Group.ACCESS_CONTROL):
+def criterion(recommended, slug="thing", group=Criterion.Group.ACCESS_CONTROL, **texts):
     return baker.make(
         Criterion,
         slug=slug,
@@ -58,6 +62,7 @@ def criterion(recommended, slug="thing", group=Criterion.Group.ACCESS_CONTROL):
         order=0,
         definition="What it is.",
         why_it_matters="It matters. More detail follows.",
+        **texts,
     )
 
 
@@ -196,7 +201,7 @@ def test_a_criterion_without_an_entry_is_unknown():
 def test_items_are_worded_by_state(platform):
     risky, absent, baa = (
         criterion("off", "join-before-host"),
-        criterion("on", "provider-2fa"),
+        criterion("on", "provider-2fa", mitigation="Use a long, unique password."),
         criterion("yes", "baa", Criterion.Group.COMPLIANCE),
     )
     practice = criterion("yes", "free-plan", Criterion.Group.PRACTICE)
@@ -212,7 +217,9 @@ def test_items_are_worded_by_state(platform):
     turn_off, mitigate = by_slug[MISSING]
     assert "turn it off" in turn_off.action
     assert "does not offer it" in mitigate.action
-    assert str(checklist.MITIGATIONS["provider-2fa"]) in mitigate.action
+    assert (
+        mitigate.action == "Acme Video does not offer it. Mitigate: Use a long, unique password."
+    )
     plan, others = by_slug[CHECK]
     assert "Paid plans only" in plan.action and "signed" in plan.action
     assert others.criterion == hearsay and "Only third parties say so" in others.action
@@ -228,6 +235,68 @@ def test_items_are_worded_by_state(platform):
             assert item.sources == (
                 [c.source for c in item.fact.citations.all()] if item.fact else []
             )
+
+
+def test_a_criterion_without_mitigation_text_gets_plain_advice_and_check_data_lists_it(
+    platform,
+):
+    bare = criterion("yes", "new-control")
+    practice = criterion("yes", "new-practice-thing", Criterion.Group.PRACTICE)
+    fact(platform, "no", bare)
+    (item,) = checklist_of(platform, [bare, practice])[MISSING]
+    # Advice that says it is general, never another row's remedy and no "Mitigate:".
+    assert item.action == f"Acme Video does not offer it. {checklist.FALLBACK_MITIGATION}"
+    problems = [p for p in data_problems() if "without mitigation text" in p]
+    assert len(problems) == 1 and problems[0].startswith("new-control: ")
+    # Practice features are not on the checklist: they need no mitigation text.
+    assert list(Criterion.objects.lacking_mitigation()) == [bare]
+
+
+def test_the_checklist_texts_follow_their_criterion_through_a_renamed_slug(platform):
+    """The old code keyed the texts by slug: a renamed row silently lost them."""
+    texts = {"mitigation": "Do this instead.", "habit": "A habit", "habit_why": "Why. More."}
+    crit = criterion("on", "waiting-room", **texts)
+    fact(platform, "no", crit)
+    Criterion.objects.filter(pk=crit.pk).update(slug="lobby")
+    crit.refresh_from_db()
+    platform = Platform.objects.prefetch_related("plans").get(pk=platform.pk)
+    sections, habits = build_checklist(
+        platform, [crit], Fact.objects.with_evidence().filter(platform=platform), []
+    )
+    (section,) = sections
+    assert section.items[0].action.endswith("Mitigate: Do this instead.")
+    (habit,) = habits
+    assert (habit.title, habit.why, habit.criterion) == ("A habit", "Why. More.", crit)
+    assert habit.sources == [c.source for c in habit.fact.citations.all()]
+
+
+def test_a_habit_needs_its_reason(db):
+    with pytest.raises(ValidationError, match="both its words and why it matters"):
+        Criterion(slug="x", habit="A habit").validate_constraints()
+
+
+def test_sections_print_in_the_order_of_the_enum(platform):
+    kinds = {
+        SWITCH_ON: ("on", "off"),
+        MISSING: ("on", "no"),
+        CHECK: ("on", "partial"),
+        UNKNOWN: ("on", "unknown"),
+    }
+    criteria = []
+    for n, (recommended, state) in enumerate(reversed(kinds.values())):
+        crit = criterion(recommended, f"row-{n}", mitigation="Do this.")
+        fact(platform, state, crit)
+        criteria.append(crit)
+    assert list(checklist_of(platform, criteria)) == [
+        kind for kind in SectionKind if kind in kinds
+    ]
+    assert [kind.value for kind in SectionKind] == [
+        "switch-on",
+        "missing",
+        "check",
+        "update",
+        "unknown",
+    ]
 
 
 def incident(title, status, fixed_in="", disclosed=None, fixed=None, mitigation=""):
@@ -366,15 +435,16 @@ def test_checklist_page_for_every_published_platform(client, seeded):
             assert [(i.title, i.action) for i in section.items] == [
                 (i.title, i.action) for i in derived.items
             ]
-        assert len(page_items(html)) == sum(len(s.items) for s in expected) + len(HABITS)
+        habits = Criterion.objects.exclude(habit="")
+        assert len(page_items(html)) == sum(len(s.items) for s in expected) + len(habits)
         for section in sections:
             assert f'id="checklist-{section.slug}"' in html
             for item in section.items:
                 assert escape(item.why_parts[0]) in html
                 for number in item.refs:
                     assert f'id="source-{number}"' in html
-        for habit in HABITS:
-            assert escape(str(habit.title)) in html
+        for habit in habits:
+            assert escape(habit.habit) in html
 
 
 def safety_facts(slug):
@@ -461,6 +531,46 @@ def test_zoom_checklist_groups_client_updates_into_one_item(client, seeded):
     # The rest are incidents not known to be fixed; server-side fixes are left out.
     assert all(i.incident.status in {"open", "unknown"} for i in updates if not i.fixes)
     assert not any("Server-side" in fix.version for fix in grouped.fixes)
+
+
+@pytest.mark.django_db
+def test_an_edited_mitigation_and_habit_show_on_the_checklist(client, seeded):
+    missing = (
+        Fact.objects.filter(platform__slug="spruce-health", state=State.NO)
+        .filter(criterion__recommended__in=WANTED)
+        .exclude(criterion__group="practice")
+        .select_related("criterion")
+        .first()
+    )
+    crit = missing.criterion
+    assert crit.mitigation  # the seed carries one, and the page shows it
+    html = client.get("/platforms/spruce-health/checklist/").content.decode()
+    assert escape(crit.mitigation) in html
+    crit.mitigation = "An editor’s new advice for this gap."
+    habit = Criterion.objects.exclude(habit="").first()
+    habit.habit = "An editor’s new habit"
+    Criterion.objects.bulk_update([crit, habit], ["mitigation", "habit"])
+    html = client.get("/platforms/spruce-health/checklist/").content.decode()
+    assert escape("Mitigate: An editor’s new advice for this gap.") in html
+    assert escape("An editor’s new habit") in html
+
+
+@pytest.mark.django_db
+def test_the_seed_habits_are_those_the_code_held(client, seeded):
+    habits = client.get("/platforms/zoom/checklist/").context["habits"]
+    assert [h.title for h in habits] == [
+        "Never post a meeting link publicly",
+        "A unique meeting ID and passcode for every session",
+        "Only the host shares the screen",
+        "Don’t click links in meeting chat",
+    ]
+    # Each cites what Zoom's fact for its row cites.
+    for habit in habits:
+        assert habit.fact.platform.slug == "zoom" and habit.fact.criterion == habit.criterion
+        assert habit.sources == [c.source for c in habit.fact.citations.all()]
+    assert any(habit.sources for habit in habits)
+    # And every criterion the checklist goes through has its own mitigation text.
+    assert not Criterion.objects.lacking_mitigation().exists()
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from compare.checklist import MISSING, fact_action, section_for
+from compare.checklist import SectionKind, fact_action, section_for
 from platforms.integrity import data_problems, evidence_counts, published_known_share
 from platforms.models import (
     QUOTE_MAX_LENGTH,
@@ -191,11 +191,10 @@ def test_no_incident_is_a_placeholder(seeded):
     assert token.sources.filter(url__contains="cvelistV5").exists()
 
 
-def test_an_ai_note_taker_on_by_default_tells_the_therapist_what_to_do():
-    criterion = Criterion(
-        slug="ai-assistant", label="AI note-taker", recommended=State.OFF_BY_DEFAULT
-    )
+def test_an_ai_note_taker_on_by_default_tells_the_therapist_what_to_do(seeded):
+    criterion = Criterion.objects.get(slug="ai-assistant")  # its mitigation is seed data
+    assert criterion.recommended == State.OFF_BY_DEFAULT
     fact = Fact(criterion=criterion, state=State.ON_BY_DEFAULT)
-    assert section_for(fact, criterion) == MISSING
-    action = fact_action(MISSING, fact, criterion, "Example")
+    assert section_for(fact, criterion) == SectionKind.MISSING
+    action = fact_action(SectionKind.MISSING, fact, criterion, "Example")
     assert "turn it off" in action and "BAA covers" in action and "consent" in action

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Report, per platform, how many cells are known, unknown, contested or sourced only by "
         "third parties; fail on a known fact without a quoted citation, a citation without a "
-        "quote, a source without a kind, a missing cell or a contested fact without a reason."
+        "quote, a source without a kind, a missing cell, a contested fact without a reason or a "
+        "checklist criterion without mitigation text."
     )
 
     def handle(self, *args, **options):
