@@ -23,6 +23,19 @@ class KnownChoicesField(forms.ModelMultipleChoiceField):
         chosen = set(values)
         return [obj for key, obj in known.items() if key in chosen]
 
+    def label_from_instance(self, obj):
+        return obj.need_label
+
+
+class NeedCheckboxes(forms.CheckboxSelectMultiple):
+    """The need checkboxes, each with an id that names its need (`need-baa`), so a link or
+    a facet count can point at it."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["attrs"]["id"] = f"need-{value}"
+        return option
+
 
 class NeedFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KnownChoicesField
@@ -71,7 +84,7 @@ class PlatformFilter(django_filters.FilterSet):
         label=_("What you need"),
         queryset=Criterion.objects.filterable(),
         to_field_name="slug",
-        widget=forms.CheckboxSelectMultiple,
+        widget=NeedCheckboxes,
     )
     vendor_only = SwitchFilter(
         label=_("Count only what the vendor itself states"),

@@ -105,7 +105,6 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         if needs and total == 0:
             closest = list(filterset.closest_matches()[: self.paginate_by])
         facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
-        chosen = {c.slug for c in needs}
         # The downloads are of the list as applied: a file cannot say which needs it ignored
         # (compare/exports.py refuses a link that has any).
         download_query = self.request.GET.copy()
@@ -121,9 +120,14 @@ class PlatformListView(HtmxPartialMixin, FilterView):
             total=total,
             object_list=with_shown_facts(list(context["object_list"]), needs, vendor_only),
             closest=with_shown_facts(closest, needs, vendor_only),
+            # The form's own checkboxes, each with how many results adding it would leave.
             need_options=[
-                {"criterion": c, "count": facets.get(c.slug), "checked": c.slug in chosen}
-                for c in filterset.criteria
+                {
+                    "checkbox": checkbox,
+                    "criterion": checkbox.data["value"].instance,
+                    "count": facets.get(str(checkbox.data["value"])),
+                }
+                for checkbox in filterset.form["need"]
             ],
         )
         return context
