@@ -1,8 +1,9 @@
 """Downloads: the published dataset, the list page's filter and a comparison, as CSV or JSON.
 
 Every export is the page it comes from, in another format: the list export reuses the list
-view's filtering, the comparison export the compare view's parsing and rows, and the cells
-are the dataset serializer's (platforms/dataset.py). See README.md, "Exports".
+view's filtering, the comparison export the comparison's parsing and rows
+(compare/comparison.py), and the cells are the dataset serializer's (platforms/dataset.py).
+See README.md, "Exports".
 """
 
 import csv
@@ -18,8 +19,9 @@ from django.views.decorators.http import require_safe
 from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
 
+from .comparison import comparison_rows, load_comparison
 from .csvsafe import csv_cell
-from .views import PlatformListView, comparison_rows, load_comparison
+from .views import PlatformListView
 
 FORMATS = {"csv", "json"}
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -296,10 +298,10 @@ def comparison_csv_rows(data):
 @require_safe
 def comparison_export(request, fmt):
     """/compare.csv and /compare.json: exactly the comparison /compare/ shows for the query."""
-    platforms, errors = load_comparison(request.GET)
-    if errors:
-        return bad_request(errors)
-    only_differences = request.GET.get("diff") == "1"
+    comparison = load_comparison(request.GET)
+    if comparison.errors:
+        return bad_request(comparison.errors)
+    platforms, only_differences = comparison.platforms, comparison.only_differences
     data = comparison_data(platforms, comparison_rows(platforms), only_differences)
     # Only the differing rows is another table than the full comparison: another file name.
     suffix = "-differences" if only_differences else ""

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compare import views
+from compare import comparison
 from platforms.dataset import build_dataset
 from platforms.models import Criterion, Fact, Platform, State
 from platforms.synthetic import create_synthetic_platforms
@@ -232,7 +232,7 @@ def test_a_small_catalogue_lists_every_platform_to_add(client, seeded):
 
 @pytest.fixture
 def big_catalogue(seeded, monkeypatch):
-    monkeypatch.setattr(views, "ADD_CHOICES", 5)
+    monkeypatch.setattr(comparison, "ADD_CHOICES", 5)
     create_synthetic_platforms(12)
 
 
