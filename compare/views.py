@@ -12,6 +12,7 @@ from platforms.models import Criterion, Incident, Platform
 from .checklist import build_checklist
 from .comparison import addable_platforms, comparison_rows, grouped_rows, load_comparison
 from .diagrams import diagram as encryption_diagram
+from .exports import moved_list_export
 from .filters import PlatformFilter
 from .forms import MAX_COMPARE
 from .presentation import (
@@ -73,6 +74,8 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
 
     def get(self, request, *args, **kwargs):
+        if "format" in request.GET:  # the downloads' old address
+            return moved_list_export(request)
         response = super().get(request, *args, **kwargs)
         if self.filterset.errors:
             response.status_code = 400
@@ -91,6 +94,7 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         # The downloads are of the list as applied: a file cannot say which needs it ignored
         # (compare/exports.py refuses a link that has any).
         download_query = self.request.GET.copy()
+        download_query.pop("page", None)  # every page
         if filterset.ignored_needs:
             download_query.setlist("need", [c.slug for c in needs])
         context.update(
