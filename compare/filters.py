@@ -101,9 +101,7 @@ class PlatformFilter(django_filters.FilterSet):
         """Search narrows the catalogue, the needs keep the platforms with a plan meeting all
         of them, and the sort orders what is left."""
         data = self.form.cleaned_data
-        if data.get("q"):
-            queryset = queryset.search(data["q"])
-        self.searched = queryset
+        queryset = self.search(queryset)
         needs, vendor_only = self.chosen_needs, self.only_vendor
         queryset = plan_needs.platforms_meeting(queryset, needs, vendor_only)
         match data.get("sort"):
@@ -122,6 +120,16 @@ class PlatformFilter(django_filters.FilterSet):
             case _:
                 queryset = queryset.order_by("name")
         return queryset
+
+    def search(self, queryset):
+        """`queryset` narrowed by the text search, when there is one."""
+        q = self.form.cleaned_data.get("q") if self.is_bound and self.is_valid() else ""
+        return queryset.search(q) if q else queryset
+
+    @cached_property
+    def searched(self):
+        """The catalogue the search allows, before the needs."""
+        return self.search(self.queryset)
 
     @property
     def chosen_needs(self):
@@ -168,8 +176,8 @@ class PlatformFilter(django_filters.FilterSet):
             .order_by("-needs_met", "name")
         )
 
-    def facet_counts(self, results):
-        """How many of `results` would remain if each filterable need were added too.
+    def facet_counts(self):
+        """How many of the results would remain if each filterable need were added too.
 
         Counted over the searched catalogue, which gives the same numbers (a unit that
         meets the chosen needs is one of a listed platform) without the needs filter's

@@ -90,7 +90,7 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         closest = []
         if needs and total == 0:
             closest = list(filterset.closest_matches()[: self.paginate_by])
-        facets = filterset.facet_counts(filterset.qs) if filterset.is_valid() else {}
+        facets = filterset.facet_counts() if filterset.is_valid() else {}
         # The downloads are of the list as applied: a file cannot say which needs it ignored
         # (compare/exports.py refuses a link that has any).
         download_query = self.request.GET.copy()
