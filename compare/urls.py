@@ -28,7 +28,11 @@ def downloads(name, view, params):
 
 app_name = "compare"
 urlpatterns = [
-    path("", cached(views.PlatformListView.as_view(), LIST_PARAMS), name="platform-list"),
+    path(
+        "",
+        cached(require_safe(views.PlatformListView.as_view()), LIST_PARAMS),
+        name="platform-list",
+    ),
     # The list page's current filter as a download: /list.csv, /list.json.
     *downloads("list", exports.list_export, LIST_EXPORT_PARAMS),
     path(
