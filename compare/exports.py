@@ -1,15 +1,17 @@
 """Downloads: the published dataset, the list page's filter and a comparison, as CSV or JSON.
 
-Every export is the page it comes from, in another format: the list export reuses the list
-view's filtering, the comparison export the compare view's parsing and rows, and the cells
-are the dataset serializer's (platforms/dataset.py). See README.md, "Exports".
+Every export is the page it comes from, in another format: the list export uses the list
+page's FilterSet (compare/filters.py), the comparison export the comparison's parsing and rows
+(compare/comparison.py), and the cells are the dataset serializer's (platforms/dataset.py).
+See README.md, "Exports".
 """
 
 import csv
 import io
 import json
 
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,14 +20,15 @@ from django.views.decorators.http import require_safe
 from platforms.dataset import SCHEMA_VERSION, build_dataset
 from platforms.models import Criterion, Platform, State
 
+from .comparison import comparison_rows, load_comparison
 from .csvsafe import csv_cell
-from .views import PlatformListView, comparison_rows, load_comparison
+from .filters import PlatformFilter
 
-FORMATS = {"csv", "json"}
+FORMATS = ("csv", "json")
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
 
-# One row per platform × criterion, for /platforms.csv and the list page's ?format=csv.
+# One row per platform × criterion, for /platforms.csv and the list's /list.csv.
 DATASET_COLUMNS = [
     "platform",
     "platform_slug",
@@ -173,39 +176,40 @@ def dataset_of(platforms):
     return data
 
 
-class PlatformListExport(PlatformListView):
-    """The list page's current filter as a download: every result, not just one page."""
-
-    paginate_by = None
-
-    def render_to_response(self, context, **response_kwargs):
-        fmt = self.request.GET.get("format")
-        if fmt not in FORMATS or len(self.request.GET.getlist("format")) > 1:
-            return bad_request([_("“format” takes csv or json.")])
-        if self.filterset.errors:
-            return bad_request(
-                f"{field}: {message}"
-                for field, messages in self.filterset.errors.items()
-                for message in messages
-            )
-        if ignored := self.filterset.ignored_needs:
-            # The list page applies the other needs and says which it ignored; a file cannot
-            # carry that warning, so it is not made from a half-read link.
-            return bad_request([ignored_needs_message(ignored)])
-        platforms = context["object_list"] or context["closest"]
-        data = dataset_of(platforms)
-        if fmt == "csv":
-            return csv_response(DATASET_COLUMNS, dataset_rows(data), "platforms-filtered.csv")
-        needs_met = {p.slug: getattr(p, "needs_met", 0) for p in platforms}
-        for platform in data["platforms"]:
-            platform["needs_met"] = needs_met[platform["slug"]]
-        data["query"] = {
-            "q": self.filterset.form.cleaned_data.get("q") or "",
-            "need": [c.slug for c in context["needs"]],
-            "sort": self.filterset.form.cleaned_data.get("sort") or "name",
-        }
-        data["matches"] = "closest" if context["closest"] else "all"
-        return json_response(data, "platforms-filtered.json")
+@require_safe
+def list_export(request, fmt):
+    """/list.csv and /list.json: the list page's filter (the same FilterSet and parameters) as
+    a download. Every result, not one page; when nothing meets every need, the closest
+    matches the page shows. Built from the filtered queryset alone: no facets, no cards."""
+    filterset = PlatformFilter(request.GET, queryset=Platform.objects.published().order_by("name"))
+    if filterset.errors:
+        return bad_request(
+            f"{field}: {message}"
+            for field, messages in filterset.errors.items()
+            for message in messages
+        )
+    if ignored := filterset.ignored_needs:
+        # The list page applies the other needs and says which it ignored; a file cannot
+        # carry that warning, so it is not made from a half-read link.
+        return bad_request([ignored_needs_message(ignored)])
+    needs = filterset.chosen_needs
+    platforms, matches = list(filterset.qs), "all"
+    if needs and not platforms:
+        platforms, matches = list(filterset.closest_matches()), "closest"
+    data = dataset_of(platforms)
+    if fmt == "csv":
+        return csv_response(DATASET_COLUMNS, dataset_rows(data), "platforms-filtered.csv")
+    # A listed platform has a plan that meets every need; a closest match says how many.
+    needs_met = {p.slug: p.needs_met if matches == "closest" else len(needs) for p in platforms}
+    for platform in data["platforms"]:
+        platform["needs_met"] = needs_met[platform["slug"]]
+    data["query"] = {
+        "q": filterset.form.cleaned_data.get("q") or "",
+        "need": [c.slug for c in needs],
+        "sort": filterset.form.cleaned_data.get("sort") or "name",
+    }
+    data["matches"] = matches
+    return json_response(data, "platforms-filtered.json")
 
 
 def ignored_needs_message(values):
@@ -218,16 +222,19 @@ def ignored_needs_message(values):
     return text % {"names": names}
 
 
-list_page = PlatformListView.as_view()
-list_export = PlatformListExport.as_view()
-
-
-@require_safe
-def platform_list(request, *args, **kwargs):
-    """`/`: the list page; with ?format=csv or ?format=json, the same filter as a download."""
-    if "format" in request.GET:
-        return list_export(request, *args, **kwargs)
-    return list_page(request, *args, **kwargs)
+def moved_list_export(request):
+    """`/?format=csv|json`, where the list's downloads were before /list.csv and /list.json:
+    a permanent redirect there, with the same filter, so that shared links keep working."""
+    formats = request.GET.getlist("format")
+    if len(formats) != 1 or formats[0] not in FORMATS:
+        return bad_request(
+            [_("“format” takes csv or json; the downloads are at /list.csv and /list.json.")]
+        )
+    query = request.GET.copy()
+    del query["format"]
+    query.pop("page", None)
+    url = reverse(f"compare:list-{formats[0]}")
+    return HttpResponsePermanentRedirect(f"{url}?{query.urlencode()}" if query else url)
 
 
 def comparison_data(platforms, rows, only_differences):
@@ -296,10 +303,10 @@ def comparison_csv_rows(data):
 @require_safe
 def comparison_export(request, fmt):
     """/compare.csv and /compare.json: exactly the comparison /compare/ shows for the query."""
-    platforms, errors = load_comparison(request.GET)
-    if errors:
-        return bad_request(errors)
-    only_differences = request.GET.get("diff") == "1"
+    comparison = load_comparison(request.GET)
+    if comparison.errors:
+        return bad_request(comparison.errors)
+    platforms, only_differences = comparison.platforms, comparison.only_differences
     data = comparison_data(platforms, comparison_rows(platforms), only_differences)
     # Only the differing rows is another table than the full comparison: another file name.
     suffix = "-differences" if only_differences else ""

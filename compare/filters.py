@@ -23,6 +23,19 @@ class KnownChoicesField(forms.ModelMultipleChoiceField):
         chosen = set(values)
         return [obj for key, obj in known.items() if key in chosen]
 
+    def label_from_instance(self, obj):
+        return obj.need_label
+
+
+class NeedCheckboxes(forms.CheckboxSelectMultiple):
+    """The need checkboxes, each with an id that names its need (`need-baa`), so a link or
+    a facet count can point at it."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["attrs"]["id"] = f"need-{value}"
+        return option
+
 
 class NeedFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KnownChoicesField
@@ -71,7 +84,7 @@ class PlatformFilter(django_filters.FilterSet):
         label=_("What you need"),
         queryset=Criterion.objects.filterable(),
         to_field_name="slug",
-        widget=forms.CheckboxSelectMultiple,
+        widget=NeedCheckboxes,
     )
     vendor_only = SwitchFilter(
         label=_("Count only what the vendor itself states"),
@@ -88,9 +101,7 @@ class PlatformFilter(django_filters.FilterSet):
         """Search narrows the catalogue, the needs keep the platforms with a plan meeting all
         of them, and the sort orders what is left."""
         data = self.form.cleaned_data
-        if data.get("q"):
-            queryset = queryset.search(data["q"])
-        self.searched = queryset
+        queryset = self.search(queryset)
         needs, vendor_only = self.chosen_needs, self.only_vendor
         queryset = plan_needs.platforms_meeting(queryset, needs, vendor_only)
         match data.get("sort"):
@@ -109,6 +120,16 @@ class PlatformFilter(django_filters.FilterSet):
             case _:
                 queryset = queryset.order_by("name")
         return queryset
+
+    def search(self, queryset):
+        """`queryset` narrowed by the text search, when there is one."""
+        q = self.form.cleaned_data.get("q") if self.is_bound and self.is_valid() else ""
+        return queryset.search(q) if q else queryset
+
+    @cached_property
+    def searched(self):
+        """The catalogue the search allows, before the needs."""
+        return self.search(self.queryset)
 
     @property
     def chosen_needs(self):
@@ -155,8 +176,8 @@ class PlatformFilter(django_filters.FilterSet):
             .order_by("-needs_met", "name")
         )
 
-    def facet_counts(self, results):
-        """How many of `results` would remain if each filterable need were added too.
+    def facet_counts(self):
+        """How many of the results would remain if each filterable need were added too.
 
         Counted over the searched catalogue, which gives the same numbers (a unit that
         meets the chosen needs is one of a listed platform) without the needs filter's

@@ -1,14 +1,68 @@
-"""Small helpers that shape data for the pages: footnote numbering, group headings and the
-per-plan reading of facts."""
+"""Small helpers that load and shape data for the pages: the platforms with their evidence,
+the list's cards, footnote numbering, group headings and the per-plan reading of facts."""
 
 from itertools import groupby
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from platforms.models import Criterion, State
+from corrections.models import annotate_open_corrections
+from monitoring.models import annotate_needs_review
+from platforms.models import Criterion, EncryptionPath, Fact, State
 from platforms.needs import PlanMatrix
+
+# The facts every result in the list shows as badges.
+BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
+
+
+def with_evidence(platforms, *extra):
+    """`platforms` (a queryset) with what a page needs to show their plans, facts and
+    encryption paths with the evidence: the platform page, its checklist and the comparison.
+
+    Each fact comes with whether it needs review because a source it quotes changed
+    (monitoring), and how many readers' corrections of it are open."""
+    return platforms.prefetch_related(
+        "plans",
+        Prefetch(
+            "facts",
+            queryset=annotate_open_corrections(
+                annotate_needs_review(Fact.objects.with_evidence())
+            ),
+        ),
+        Prefetch("encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")),
+        *extra,
+    )
+
+
+def with_shown_facts(platforms, needs, vendor_only=False):
+    """Attach to each platform what its card in the list shows: its badges, which of its
+    plans meet the chosen needs (and what the others miss), and its cheapest plan that meets
+    them. Only the facts the cards show are loaded."""
+    slugs = {*BADGE_CRITERIA, *(c.slug for c in needs)}
+    prefetch_related_objects(
+        platforms,
+        "plans",
+        Prefetch(
+            "facts",
+            queryset=Fact.objects.with_evidence().filter(criterion__slug__in=slugs),
+            to_attr="shown_facts",
+        ),
+    )
+    for platform in platforms:
+        matrix = attach_plan_states(platform, platform.shown_facts)
+        by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}
+        platform.badges = [by_slug[slug] for slug in BADGE_CRITERIA if slug in by_slug]
+        platform.plan_lines = plan_match_lines(matrix, needs, vendor_only) if needs else []
+        platform.needs_met = matrix.needs_met(needs, vendor_only)
+        platform.cheapest = cheapest_line(matrix, needs, vendor_only)
+        platform.needs_evidence = [
+            by_slug[need.slug]
+            for need in needs
+            if need.slug in by_slug and by_slug[need.slug].strength in {"third_party", "contested"}
+        ]
+    return platforms
 
 
 class Ref(int):
@@ -36,6 +90,18 @@ class Footnotes:
         for citation, number in zip(citations, numbers, strict=True):
             citation.ref = number
         return numbers
+
+    def mark(self, items):
+        """Give each item its footnote numbers as `refs`, in order: a fact its citations'
+        (see `cite`), anything else (an encryption path, an incident, a checklist item) its
+        sources'."""
+        for item in items:
+            if isinstance(item, Fact):
+                item.refs = self.cite(item)
+            else:
+                sources = item.sources
+                item.refs = self.refs(sources.all() if hasattr(sources, "all") else sources)
+        return items
 
     def refs(self, sources):
         numbers = []

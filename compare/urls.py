@@ -8,16 +8,33 @@ from config.caching import cached_until_data_changes as cached
 from . import changes, exports, views
 
 # The query parameters each cached page reads (platforms/caching.py): no other reaches the
-# view or the page cache's key. `format` is kept as a list so that the export can say what
-# is wrong with two of them.
+# view or the page cache's key. The list page reads `format` only to send the downloads' old
+# links (/?format=csv) to /list.csv and /list.json, kept as a list so that it can say what is
+# wrong with two of them.
 LIST_PARAMS = Params(one=("q", "sort", "vendor_only", "page"), many=("need",), ordered=("format",))
+LIST_EXPORT_PARAMS = Params(one=("q", "sort", "vendor_only"), many=("need",))
 COMPARE_PARAMS = Params(one=("find",), ordered=("p", "diff"), reject_unknown=True)
 EXPORT_PARAMS = Params(one=("find",), ordered=("p", "diff"), reject_unknown=True)
 
+
+def downloads(name, view, params):
+    """`<name>.csv` and `<name>.json` (URL names `<name>-csv`, `<name>-json`): one view,
+    told the format."""
+    return [
+        path(f"{name}.{fmt}", cached(view, params), {"fmt": fmt}, name=f"{name}-{fmt}")
+        for fmt in exports.FORMATS
+    ]
+
+
 app_name = "compare"
 urlpatterns = [
-    # The list page, or with ?format=csv|json its current filter as a download.
-    path("", cached(exports.platform_list, LIST_PARAMS), name="platform-list"),
+    path(
+        "",
+        cached(require_safe(views.PlatformListView.as_view()), LIST_PARAMS),
+        name="platform-list",
+    ),
+    # The list page's current filter as a download: /list.csv, /list.json.
+    *downloads("list", exports.list_export, LIST_EXPORT_PARAMS),
     path(
         "platforms/<slug:slug>/",
         cached(views.PlatformDetailView.as_view()),
@@ -29,18 +46,7 @@ urlpatterns = [
         name="platform-checklist",
     ),
     path("compare/", cached(views.compare, COMPARE_PARAMS), name="compare"),
-    path(
-        "compare.csv",
-        cached(exports.comparison_export, EXPORT_PARAMS),
-        {"fmt": "csv"},
-        name="compare-csv",
-    ),
-    path(
-        "compare.json",
-        cached(exports.comparison_export, EXPORT_PARAMS),
-        {"fmt": "json"},
-        name="compare-json",
-    ),
+    *downloads("compare", exports.comparison_export, EXPORT_PARAMS),
     path("platforms.csv", cached(exports.dataset_csv), name="dataset-csv"),
     path("criteria/", cached(views.CriterionListView.as_view()), name="criterion-list"),
     path(

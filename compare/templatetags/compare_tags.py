@@ -205,11 +205,3 @@ def markers(item):
         OLD_EVIDENCE_HTML if getattr(item, "has_old_evidence", False) else "",
         contested,
     )
-
-
-@register.simple_tag(takes_context=True)
-def page_url(context, page_number):
-    """The current URL with another page number, every other parameter kept."""
-    query = context["request"].GET.copy()
-    query["page"] = page_number
-    return f"?{query.urlencode()}"

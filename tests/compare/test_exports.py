@@ -137,7 +137,7 @@ def test_every_csv_cell_is_inert_whatever_the_separator(client, seeded):
     # The header row of /compare.csv names the platforms.
     Platform.objects.filter(pk=zoom.pk).update(name="=1+1;@SUM(A1)")
     other = Platform.objects.published().exclude(pk=zoom.pk).first()
-    urls = ["/platforms.csv", "/?format=csv", f"/compare.csv?p=zoom&p={other.slug}"]
+    urls = ["/platforms.csv", "/list.csv", f"/compare.csv?p=zoom&p={other.slug}"]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -182,11 +182,11 @@ def test_list_exports_match_the_list_page(client, seeded, query):
     assert page.status_code == 200
     shown = page_platforms(page)
     html = page.content.decode()
-    assert "format=csv" in html and "format=json" in html
+    assert "/list.csv" in html and "/list.json" in html
 
-    rows = read_csv(client.get(f"/?{query}&format=csv"))
+    rows = read_csv(client.get(f"/list.csv?{query}"))
     assert in_order(r["platform_slug"] for r in rows) == [p.slug for p in shown]
-    data = read_json(client.get(f"/?{query}&format=json"))
+    data = read_json(client.get(f"/list.json?{query}"))
     assert [p["slug"] for p in data["platforms"]] == [p.slug for p in shown]
     assert data["matches"] == ("closest" if page.context["closest"] else "all")
     # The states on each card are the states in both exports.
@@ -200,23 +200,39 @@ def test_list_exports_match_the_list_page(client, seeded, query):
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("url", "message"),
     [
-        ("format=xml", "“format” takes csv or json"),
-        ("format=csv&format=json", "“format” takes csv or json"),
+        ("/?format=xml", "“format” takes csv or json; the downloads are at /list.csv"),
+        ("/?format=csv&format=json", "“format” takes csv or json"),
         # The list page applies the known needs and says which it ignored; a file cannot
         # carry that warning, so the export is refused with the reason.
-        ("need=no-such-need&format=csv", "need: “no-such-need” is not a need this site knows"),
-        ("need=baa&need=no-such-need&format=json", "“no-such-need” is not a need"),
-        ("need=x&need=baa&need=y&format=csv", "“x”, “y” are not needs this site knows"),
-        ("sort=sideways&format=json", "sort"),
+        ("/list.csv?need=no-such-need", "need: “no-such-need” is not a need this site knows"),
+        ("/list.json?need=baa&need=no-such-need", "“no-such-need” is not a need"),
+        ("/list.csv?need=x&need=baa&need=y", "“x”, “y” are not needs this site knows"),
+        ("/list.json?sort=sideways", "sort"),
     ],
 )
-def test_bad_list_exports_get_a_clear_400(client, seeded, query, message):
-    response = client.get(f"/?{query}")
+def test_bad_list_exports_get_a_clear_400(client, seeded, url, message):
+    response = client.get(url)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/?format=csv", "/list.csv"),
+        ("/?format=json&page=2", "/list.json"),
+        ("/?need=e2ee&format=csv&q=zoom&need=baa", "/list.csv?q=zoom&need=baa&need=e2ee"),
+        ("/?format=json&sort=needs&need=baa&utm=x", "/list.json?sort=needs&need=baa"),
+    ],
+)
+def test_the_old_download_links_redirect_to_the_new_ones(client, seeded, old, new):
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response["Location"] == new
+    assert client.get(new).status_code == 200
 
 
 def test_a_list_with_an_ignored_need_downloads_the_needs_it_applied(client, seeded):
@@ -224,14 +240,14 @@ def test_a_list_with_an_ignored_need_downloads_the_needs_it_applied(client, seed
     assert page.status_code == 200
     assert page.context["ignored_needs"] == ["no-such-need"]
     html = page.content.decode()
-    links = re.findall(r'href="(/\?[^"]*format=(?:csv|json)[^"]*)"', html)
+    links = re.findall(r'href="(/list\.(?:csv|json)[^"]*)"', html)
     assert len(links) == 2
     shown = [p.slug for p in page_platforms(page)]
     for link in links:
         assert "no-such-need" not in link
         response = client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
-        if "format=csv" in link:
+        if link.startswith("/list.csv"):
             exported = in_order(r["platform_slug"] for r in read_csv(response))
         else:
             data = read_json(response)

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compare import views
+from compare import comparison, views
 from platforms.dataset import build_dataset
 from platforms.models import Criterion, Fact, Platform, State
 from platforms.synthetic import create_synthetic_platforms
@@ -38,6 +38,17 @@ def test_filtering_by_needs_keeps_only_platforms_meeting_all(client, seeded):
     names = sorted(p.name for p in response.context["object_list"])
     assert names == expected
     assert response.context["total"] == len(expected)
+
+
+def test_result_pages_link_each_other_keeping_the_filter(client, seeded, monkeypatch):
+    monkeypatch.setattr(views.PlatformListView, "paginate_by", 2)
+    first = client.get("/", {"sort": "verified"}).content.decode()
+    assert 'href="?sort=verified&amp;page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/", {"sort": "verified", "page": "2"}).content.decode()
+    assert 'href="?sort=verified&amp;page=1" rel="prev"' in second
+    # The downloads are of every page.
+    assert 'href="/list.csv?sort=verified"' in second
 
 
 @pytest.mark.parametrize("chosen", [[], ["baa"]])
@@ -183,9 +194,9 @@ def test_criteria_page_explains_every_criterion(client, seeded):
         "/platforms.json",
         "/platforms/zoom/checklist/",
         "/platforms.csv",
-        "/?need=baa&format=csv",
-        "/?format=json",
-        "/?need=baa&need=waiting-room&need=browser-join&format=json",
+        "/list.csv?need=baa",
+        "/list.json",
+        "/list.json?need=baa&need=waiting-room&need=browser-join",
         "/?need=baa&need=free-plan&sort=cheapest",
         "/?need=baa&need=e2ee&vendor_only=1&sort=needs",
         "/compare.csv?p=zoom&p=webex&p=vsee&p=doxy-me",
@@ -232,7 +243,7 @@ def test_a_small_catalogue_lists_every_platform_to_add(client, seeded):
 
 @pytest.fixture
 def big_catalogue(seeded, monkeypatch):
-    monkeypatch.setattr(views, "ADD_CHOICES", 5)
+    monkeypatch.setattr(comparison, "ADD_CHOICES", 5)
     create_synthetic_platforms(12)
 
 

@@ -14,10 +14,10 @@ from .oracle import expected_slugs
 
 
 def listed_slugs(client, needs, vendor_only=False):
-    query = {"need": needs, "format": "json"}
+    query = {"need": needs}
     if vendor_only:
         query["vendor_only"] = "1"
-    data = client.get("/", query).json()
+    data = client.get("/list.json", query).json()
     if data["matches"] == "closest":
         return set()
     return {p["slug"] for p in data["platforms"]}
@@ -144,7 +144,7 @@ def test_cheapest_plan_uses_stated_prices_only(client, seeded):
 
 
 def test_cheapest_sort_puts_unknown_prices_last(client, mixed_catalogue):
-    data = client.get("/", {"need": ["baa"], "sort": "cheapest", "format": "json"}).json()
+    data = client.get("/list.json", {"need": ["baa"], "sort": "cheapest"}).json()
     dataset = {p["slug"]: p for p in client.get("/platforms.json").json()["platforms"]}
 
     def cheapest(slug):
