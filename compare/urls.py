@@ -7,7 +7,7 @@ from config.caching import cached_until_data_changes as cached
 
 from . import changes, exports, views
 
-# The query parameters each cached page reads (platforms/caching.py): no other reaches the
+# The query parameters each cached page reads (config/caching.py): no other reaches the
 # view or the page cache's key. The list page reads `format` only to send the downloads' old
 # links (/?format=csv) to /list.csv and /list.json, kept as a list so that it can say what is
 # wrong with two of them.

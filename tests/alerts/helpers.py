@@ -65,6 +65,8 @@ def edit_plan_state(client, fact, plan, state):
         data[f"{prefix}-DELETE"] = "on"
     else:
         data[f"{prefix}-state"] = state
+    # A change of the per-plan states asks when the fact was checked: today.
+    data["verified_on"] = timezone.localdate().isoformat()
     response = client.post(url, data)
     assert response.status_code == 302, response.context["errors"]
 
