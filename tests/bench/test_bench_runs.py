@@ -15,6 +15,9 @@ from bench.run import URLS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
+# It starts gunicorn, nginx and wrk: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):

@@ -17,15 +17,19 @@ def change_url(platform):
     return f"/admin/platforms/platform/{platform.pk}/change/"
 
 
+def open_twice(url):
+    """Alice's and Bob's staff clients, each with the form at `url` as it was when opened."""
+    alice, _ = staff_client("alice")
+    bob, _ = staff_client("bob")
+    return alice, bob, form_data(alice.get(url)), form_data(bob.get(url))
+
+
 @pytest.mark.django_db
 def test_two_admins_changing_different_rows_of_one_platform_both_keep_their_changes(seeded):
     zoom = Platform.objects.get(slug="zoom")
     waiting_room = Criterion.objects.get(slug="waiting-room")
     other = Fact.objects.filter(platform=zoom).exclude(criterion=waiting_room).first()
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices_form = form_data(alice.get(change_url(zoom)))
-    bobs_form = form_data(bob.get(change_url(zoom)))
+    alice, bob, alices_form, bobs_form = open_twice(change_url(zoom))
 
     # Alice changes a fact in the inline and the vendor, and saves first.
     fact = inline_prefix(alices_form, "facts", "criterion", waiting_room.pk)
@@ -50,10 +54,7 @@ def test_two_admins_changing_different_rows_of_one_platform_both_keep_their_chan
 def test_both_admins_changing_one_fact_is_refused_side_by_side_and_nothing_is_lost(seeded):
     zoom = Platform.objects.get(slug="zoom")
     waiting_room = Criterion.objects.get(slug="waiting-room")
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices_form = form_data(alice.get(change_url(zoom)))
-    bobs_form = form_data(bob.get(change_url(zoom)))
+    alice, bob, alices_form, bobs_form = open_twice(change_url(zoom))
 
     fact = inline_prefix(alices_form, "facts", "criterion", waiting_room.pk)
     alices_form[f"{fact}-note"] = "Alice checked the waiting room settings page."
@@ -91,10 +92,7 @@ def test_both_admins_changing_one_fact_is_refused_side_by_side_and_nothing_is_lo
 @pytest.mark.django_db
 def test_both_admins_changing_one_platform_field_is_refused_with_both_values(seeded):
     zoom = Platform.objects.get(slug="zoom")
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices_form = form_data(alice.get(change_url(zoom)))
-    bobs_form = form_data(bob.get(change_url(zoom)))
+    alice, bob, alices_form, bobs_form = open_twice(change_url(zoom))
     alices_form["vendor"] = "Alice's vendor"
     assert alice.post(change_url(zoom), alices_form).status_code == 302
 
@@ -133,9 +131,7 @@ def test_two_admins_on_one_fact_page(seeded):
     fact = Fact.objects.filter(state="unknown").first()
     note_before = fact.note
     url = f"/admin/platforms/fact/{fact.pk}/change/"
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices, bobs = form_data(alice.get(url)), form_data(bob.get(url))
+    alice, bob, alices, bobs = open_twice(url)
     alices["plan_scope"] = "paid plans only"
     assert alice.post(url, alices).status_code == 302
     bobs["note"] = "Bob's note"
@@ -241,9 +237,7 @@ def test_two_editors_on_one_source_or_criterion(seeded, model_name):
     row = first_row(model_name)
     alices_field, alices_value, bobs_field, bobs_value = TOP_LEVEL[model_name]
     url = f"/admin/platforms/{model_name}/{row.pk}/change/"
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices, bobs = form_data(alice.get(url)), form_data(bob.get(url))
+    alice, bob, alices, bobs = open_twice(url)
     alices[alices_field] = alices_value
     assert alice.post(url, alices).status_code == 302
     bobs[bobs_field] = bobs_value
@@ -292,10 +286,7 @@ def test_every_editable_platforms_model_has_the_version_check():
 def test_a_plan_changed_meanwhile_is_kept_and_a_tampered_snapshot_is_refused(seeded):
     zoom = Platform.objects.get(slug="zoom")
     plan = zoom.plans.first()
-    alice, _ = staff_client("alice")
-    bob, _ = staff_client("bob")
-    alices_form = form_data(alice.get(change_url(zoom)))
-    bobs_form = form_data(bob.get(change_url(zoom)))
+    alice, bob, alices_form, bobs_form = open_twice(change_url(zoom))
     row = inline_prefix(alices_form, "plans", "id", plan.pk)
     alices_form[f"{row}-note"] = "Alice: price checked on the pricing page."
     assert alice.post(change_url(zoom), alices_form).status_code == 302

@@ -20,6 +20,9 @@ def every_admin_url():
     return [
         "/admin/",
         "/admin/platforms/",
+        "/admin/platforms/platform/",
+        "/admin/platforms/fact/",
+        "/admin/platforms/source/",
         f"/admin/platforms/platform/{zoom.pk}/change/",
         f"/admin/platforms/platform/{zoom.pk}/history/",
         f"/admin/platforms/platform/{zoom.pk}/history/{record.pk}/",
