@@ -7,7 +7,9 @@ from playwright.sync_api import expect
 
 from platforms.models import Platform
 
-pytestmark = pytest.mark.browser
+# Slow: two browsers on the admin (tests/platforms/test_admin_lost_update.py covers the
+# same merges without one, in the quick round).
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "a long test passphrase 42"
 

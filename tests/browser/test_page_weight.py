@@ -14,7 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 from platforms.models import Platform
 from platforms.synthetic import create_synthetic_platforms
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 BUDGET_BYTES = 100_000
 CATALOGUE = 50  # the budget's catalogue size: more than a page of results

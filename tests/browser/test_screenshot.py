@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 README_SHOT = Path(__file__).resolve().parents[2] / "docs" / "compare.png"
 

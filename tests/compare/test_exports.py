@@ -38,6 +38,16 @@ def in_order(values):
     return list(dict.fromkeys(values))
 
 
+def page_offering(client, url, *links):
+    """The page at `url`, checked to answer 200 and to hold each of its download `links`."""
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for link in links:
+        assert link in html, link
+    return page
+
+
 STRENGTH_WORDS = {
     "vendor": "vendor-stated",
     "third_party": "third-party only",
@@ -178,11 +188,8 @@ def page_platforms(response):
     ],
 )
 def test_list_exports_match_the_list_page(client, seeded, query):
-    page = client.get(f"/?{query}")
-    assert page.status_code == 200
+    page = page_offering(client, f"/?{query}", "/list.csv", "/list.json")
     shown = page_platforms(page)
-    html = page.content.decode()
-    assert "/list.csv" in html and "/list.json" in html
 
     rows = read_csv(client.get(f"/list.csv?{query}"))
     assert in_order(r["platform_slug"] for r in rows) == [p.slug for p in shown]
@@ -280,13 +287,15 @@ def shown_rows(response):
     ],
 )
 def test_compare_exports_are_the_comparison_on_screen(client, seeded, query):
-    page = client.get(f"/compare/?{query}")
-    assert page.status_code == 200
+    escaped = query.replace("&", "&amp;")
+    page = page_offering(
+        client,
+        f"/compare/?{query}",
+        f'href="/compare.csv?{escaped}"',
+        f'href="/compare.json?{escaped}"',
+    )
     slugs = [p.slug for p in page.context["platforms"]]
     expected = shown_rows(page)
-    html = page.content.decode()
-    assert f'href="/compare.csv?{query.replace("&", "&amp;")}"' in html
-    assert f'href="/compare.json?{query.replace("&", "&amp;")}"' in html
 
     # Only the differing rows is another table than the whole comparison: another name.
     filename = f"compare-{'-'.join(slugs)}{'-differences' if 'diff=1' in query else ''}"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from platforms.models import Criterion, Platform
 from tests.config.site import ROUTE_PARAM, public_urls, routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 # The parameters the pages read, plus ones some page might read one day.

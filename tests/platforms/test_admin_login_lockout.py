@@ -34,12 +34,6 @@ def fail_until_locked(client, **kwargs):
     return sign_in(client, "wrong last", **kwargs)
 
 
-def test_settings_lock_out_the_username_and_address_pair():
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
-    assert 3 <= settings.AXES_FAILURE_LIMIT <= 10
-    assert settings.AXES_COOLOFF_TIME
-
-
 def test_a_good_password_signs_in(client, admin_user):
     response = sign_in(client, PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/admin/"

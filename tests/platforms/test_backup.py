@@ -36,6 +36,7 @@ def published_dataset(client):
     return data
 
 
+@pytest.mark.slow  # the seed command, dumpdata, flush and loaddata: seconds
 @pytest.mark.django_db(transaction=True)
 def test_dump_flush_load_gives_the_same_dataset(client, tmp_path):
     call_command("seed", verbosity=0)

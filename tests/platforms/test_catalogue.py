@@ -146,6 +146,7 @@ def test_prices_and_plan_states_are_sourced(seeded):
     assert "4 people" in cap.detail
 
 
+@pytest.mark.slow  # the seed command again, over the seed data: seconds
 def test_seeding_twice_gives_the_same_catalogue_and_an_empty_quote_is_a_problem(seeded):
     def snapshot():
         return [

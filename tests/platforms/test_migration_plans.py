@@ -17,6 +17,7 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.mark.slow  # migrates back to 0004 and forward again
 @pytest.mark.django_db(transaction=True)
 def test_existing_rows_get_citations_quotes_kinds_and_per_plan_states():
     old = migrate(BEFORE)
