@@ -6,6 +6,8 @@ read from, and rows are written by many paths: the admin's forms and inline form
 history reverts, accepted corrections, commands and tests' factories. A receiver on each
 model's saves and deletes is the one place that sees them all, and it runs inside the
 transaction of the write (never on_commit), so a rolled-back edit rolls its masks back too.
+(Every admin save and delete is one transaction; a save outside any, in autocommit, commits
+its row a statement before its masks.)
 
 What this cannot see: `QuerySet.update()`, `bulk_create()` and raw SQL (as for the page
 cache, platforms/caching.py), and `loaddata`, whose raw saves are left alone because the rows
