@@ -6,7 +6,8 @@
 
 Prints the median time of a cache miss (the page cache cleared before each request) and the
 SQL queries of each page (with the time spent in `execute`: SQLite reads most rows later, on
-fetch); with --profile PAGE, cProfile's top functions for that page.
+fetch) and the load average after it; with --profile PAGE, cProfile's top functions for that
+page.
 Figures for finding what to fix, not a test.
 """
 
@@ -104,7 +105,9 @@ def main():
         print(
             f"{key:10} median {times[len(times) // 2]:8.1f} ms  min {times[0]:8.1f} ms  "
             f"CPU median {cpus[len(cpus) // 2]:8.1f} ms  "
-            f"{len(log.queries)} queries, {sum(t for t, _ in log.queries):.1f} ms in execute",
+            f"{len(log.queries)} queries, {sum(t for t, _ in log.queries):.1f} ms in execute  "
+            # Wall time on a shared machine means little without how busy it was.
+            f"load {Path('/proc/loadavg').read_text().split()[0]}",
             flush=True,
         )
         if args.sql:

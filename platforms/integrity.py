@@ -94,3 +94,21 @@ def data_problems():
             "(what to do without it), so the checklist gives generic advice"
         )
     return problems
+
+
+def need_mask_problems():
+    """Every stored need mask (platforms/needs.py) that differs from what its rows say now:
+    something wrote the rows past the receivers that keep the masks (platforms/signals.py),
+    e.g. QuerySet.update(), raw SQL or a bare loaddata. The seed command, or
+    recompute_need_masks(), stores them afresh."""
+    from .needs import stale_need_masks
+
+    problems = []
+    for row, stored, fresh in stale_need_masks():
+        if stored is None:
+            problems.append(f"{row}: the criterion has no need bit")
+        else:
+            problems.append(
+                f"{row}: the stored need mask {stored} is not what its facts give, {fresh}"
+            )
+    return problems

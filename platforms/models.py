@@ -29,6 +29,10 @@ QUOTE_MAX_LENGTH = 400
 # these out, so only what editors change shows up there.
 SEED_CHANGE_REASON = "seed data loaded"
 CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+# Derived columns (platforms/needs.py): never typed in, never part of the change history.
+NEED_MASK_FIELDS = ["need_mask", "vendor_need_mask"]
+# A criterion's bit in the need masks: 0 to 62, so every mask fits a signed 64-bit integer.
+MAX_NEED_BIT = 62
 
 
 def validate_not_future(value):
@@ -169,9 +173,13 @@ class Platform(Versioned):
     reviewed_on = models.DateField(
         _("last full review"), null=True, blank=True, validators=[validate_not_future]
     )
+    # The needs the platform meets read as one without plans (its platform-wide facts), as
+    # bits (Criterion.need_bit): derived data that platforms/needs.py keeps up to date.
+    need_mask = models.BigIntegerField(default=0, editable=False)
+    vendor_need_mask = models.BigIntegerField(default=0, editable=False)
 
     objects = SlugNaturalKeyManager.from_queryset(PlatformQuerySet)()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=NEED_MASK_FIELDS)
 
     class Meta:
         ordering = ["name"]
@@ -256,8 +264,12 @@ class Plan(models.Model):
         related_name="plans",
     )
 
+    # The needs the plan meets, as bits (Criterion.need_bit); see Platform.need_mask.
+    need_mask = models.BigIntegerField(default=0, editable=False)
+    vendor_need_mask = models.BigIntegerField(default=0, editable=False)
+
     objects = PlanManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=NEED_MASK_FIELDS)
 
     class Meta:
         ordering = ["platform", "order", "-free", "name"]
@@ -425,6 +437,9 @@ class Criterion(Versioned):
             "plan exists at all."
         ),
     )
+    # Which bit of the need masks is this criterion's: given once, when it is first saved
+    # (platforms/needs.py), and never changed.
+    need_bit = models.PositiveSmallIntegerField(unique=True, null=True, editable=False)
 
     objects = SlugNaturalKeyManager.from_queryset(CriterionQuerySet)()
     history = HistoricalRecords()
@@ -441,6 +456,9 @@ class Criterion(Versioned):
                 condition=Q(habit="", habit_why="") | (~Q(habit="") & ~Q(habit_why="")),
                 name="criterion_habit_has_its_reason",
                 violation_error_message=_("A habit needs both its words and why it matters."),
+            ),
+            models.CheckConstraint(
+                condition=Q(need_bit__lte=MAX_NEED_BIT), name="criterion_need_bit_fits"
             ),
         ]
 

@@ -6,24 +6,29 @@ need when its resolved state for that criterion is one the criterion's recommend
 plans meets them all; a platform with no recorded plans is one plan, its platform-wide facts.
 With `vendor_only`, only facts the vendor itself states (evidence strength "vendor") count.
 
-The same rule is written twice, side by side: as SQL expressions for the list's filter, sort
-and counts (any catalogue size, constant queries), and in Python for the cards, pages and
-exports, which read prefetched rows. tests/compare/test_plan_needs.py checks that the two
-agree for many random need sets. In SQL, `NeedMask` gives each plan one integer whose bits
-are the needs it meets (the filter, the price sort and the facet counts); `PlanNeeds`, one
-condition per criterion, counts how many needs a plan meets (the sort by needs met and the
-closest matches).
+The same rule is written twice, side by side: in Python for the cards, pages and exports,
+which read prefetched rows, and as SQL (`NeedMask`) that gives each plan, and each platform
+read as one without plans, one integer whose bit `Criterion.need_bit` is set when it meets
+that need. Those masks are stored (Plan/Platform `need_mask` and `vendor_need_mask`):
+`recompute_need_masks` writes them in the transaction of every save or delete that can change
+them (platforms/signals.py), so the list's filter, sorts and facet counts read one column
+instead of every plan's facts. tests/compare/test_plan_needs.py checks that the Python rule
+and the stored masks agree for many random need sets; `make check-data` recomputes the masks
+and reports any that differ from the stored ones.
 """
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connections, models
+from django.apps import apps as django_apps
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import (
     Case,
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -34,7 +39,18 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 
-from .models import Citation, Fact, Plan, PlanState, Platform, Source, State, state_on_plan
+from .models import (
+    MAX_NEED_BIT,
+    NEED_MET_BY,
+    Criterion,
+    Plan,
+    Platform,
+    Source,
+    State,
+    state_on_plan,
+)
+
+VENDOR = Source.Kind.VENDOR
 
 # ---- Python: from prefetched rows ---------------------------------------------------------
 
@@ -137,131 +153,89 @@ class PlanMatrix:
         return min(priced, key=lambda plan: plan.monthly_price, default=None)
 
 
-# ---- SQL: the same rule as expressions ----------------------------------------------------
+# ---- SQL: the same rule, computed once per edit and stored ---------------------------------
 
 
-def vendor_stated(fact_ref):
-    """Exists: a citation of the fact is the vendor's own (see evidence_strength)."""
-    return Exists(Citation.objects.filter(fact=fact_ref, source__kind=Source.Kind.VENDOR))
+@dataclass(frozen=True)
+class CriterionRule:
+    """What decides a criterion's bit of a mask: its bit, the states that meet its need and
+    whether plans answer it by price. Built from values() rows, so that a migration can run
+    the same SQL with its historical models."""
+
+    pk: int
+    need_bit: int
+    need_met_by: tuple
+    follows_free_plans: bool
+
+    @classmethod
+    def all(cls, criterion_model, using):
+        rows = criterion_model.objects.using(using).order_by("pk")
+        return [
+            cls(pk, bit, tuple(sorted(NEED_MET_BY[State(recommended)])), follows)
+            for pk, bit, recommended, follows in rows.values_list(
+                "pk", "need_bit", "recommended", "follows_free_plans"
+            )
+        ]
+
+    def is_met_by(self, state):
+        return state in self.need_met_by
 
 
-def fact_meets(criterion, platform_ref, vendor_only):
-    """A queryset of the platform's fact for `criterion`, when its platform-wide state
-    meets the need (used for platforms without plans)."""
-    facts = Fact.objects.filter(
-        platform=platform_ref, criterion=criterion, state__in=criterion.need_met_by
+def need_bits(criteria):
+    """The bits of a set of criteria (Criterion.need_bit)."""
+    return sum(1 << bit for bit in {c.need_bit for c in criteria})
+
+
+def next_need_bit(criterion_model, using, exclude_pk=None):
+    """The lowest bit no other criterion holds."""
+    taken = set(
+        criterion_model.objects.using(using)
+        .exclude(pk=exclude_pk)
+        .exclude(need_bit=None)
+        .values_list("need_bit", flat=True)
     )
-    if vendor_only:
-        facts = facts.filter(contested=False).filter(vendor_stated(OuterRef("pk")))
-    return facts
+    free = next((bit for bit in range(MAX_NEED_BIT + 1) if bit not in taken), None)
+    if free is None:
+        raise ImproperlyConfigured(
+            f"Every need bit (0 to {MAX_NEED_BIT}) is taken: the masks hold at most "
+            f"{MAX_NEED_BIT + 1} criteria."
+        )
+    return free
 
 
-def plan_state_expression(criterion):
-    """The resolved state of `criterion` on each row of a Plan queryset."""
-    if criterion.follows_free_plans:
-        return Case(When(free=True, then=Value(State.YES)), default=Value(State.NO))
-    # Without order_by() the models' Meta.ordering would join platform, criterion and plan
-    # into every one of these correlated subqueries, once per plan and criterion.
-    override = PlanState.objects.filter(plan=OuterRef("pk"), fact__criterion=criterion)
-    base = Fact.objects.filter(platform=OuterRef("platform_id"), criterion=criterion)
-    return Coalesce(
-        Subquery(override.order_by().values("state")[:1]),
-        Subquery(base.order_by().values("state")[:1]),
-        Value(State.UNKNOWN),
-    )
-
-
-class PlanNeeds:
-    """SQL conditions for a set of criteria on plans and on platforms without plans.
-
-    `plans()` is a Plan queryset with one boolean condition per criterion available as
-    `self.plan_q(criterion)`; `platform_q(criterion)` is the condition for a platform that
-    records no plans."""
-
-    def __init__(self, criteria, vendor_only=False):
-        self.criteria = list(criteria)
-        self.vendor_only = vendor_only
-
-    def alias(self, criterion):
-        return f"state_{criterion.pk}"
-
-    def vendor_alias(self, criterion):
-        return f"vendor_{criterion.pk}"
-
-    def plans(self, queryset=None):
-        queryset = Plan.objects.all() if queryset is None else queryset
-        aliases = {self.alias(c): plan_state_expression(c) for c in self.criteria}
-        if self.vendor_only:
-            for c in self.criteria:
-                aliases[self.vendor_alias(c)] = Exists(
-                    fact_meets_any_state(c, OuterRef("platform_id"))
-                )
-        return queryset.alias(**aliases)
-
-    def plan_q(self, criterion):
-        q = Q(**{f"{self.alias(criterion)}__in": criterion.need_met_by})
-        if self.vendor_only:
-            q &= Q(**{self.vendor_alias(criterion): True})
-        return q
-
-    def plan_q_all(self, criteria=None):
-        q = Q()
-        for criterion in self.criteria if criteria is None else criteria:
-            q &= self.plan_q(criterion)
-        return q
-
-    def platform_q(self, criterion, platform_ref=None):
-        ref = OuterRef("pk") if platform_ref is None else platform_ref
-        return Q(Exists(fact_meets(criterion, ref, self.vendor_only)))
-
-    def platform_q_all(self, criteria=None):
-        q = Q()
-        for criterion in self.criteria if criteria is None else criteria:
-            q &= self.platform_q(criterion)
-        return q
-
-
-def fact_meets_any_state(criterion, platform_ref):
-    """The platform's vendor-stated, uncontested fact for `criterion` (any state): with
-    vendor_only, a plan's state counts only when its fact's evidence is the vendor's."""
-    return (
-        Fact.objects.filter(platform=platform_ref, criterion=criterion, contested=False)
-        .filter(vendor_stated(OuterRef("pk")))
-        .exclude(state=State.UNKNOWN)
-    )
-
-
-def without_plans():
-    return ~Exists(Plan.objects.filter(platform=OuterRef("pk")))
+def assign_need_bits(criterion_model, using):
+    """Give each criterion without a bit the lowest free one (rows loaded raw, by loaddata)."""
+    for criterion in criterion_model.objects.using(using).filter(need_bit=None).order_by("pk"):
+        criterion.need_bit = next_need_bit(criterion_model, using)
+        criterion_model.objects.using(using).filter(pk=criterion.pk).update(
+            need_bit=criterion.need_bit
+        )
 
 
 class NeedMask:
-    """A set of criteria as the bits of one integer per unit: a plan, or a platform that
-    records no plans. The bit `bit[criterion.pk]` of a unit's mask is set when the unit
+    """The SQL that computes masks, for `recompute_need_masks`: the bit `need_bit` of a
+    unit's mask (a plan, or a platform read as one without plans) is set when the unit
     meets that need: its resolved state (state_on_plan) is one the criterion accepts and,
-    with `vendor_only`, its fact is vendor-stated. A unit meets a set of needs when its
-    mask holds all their bits.
+    with `vendor_only`, its fact is vendor-stated.
 
     A plan's mask is its platform's facts read on the plan: the platform-wide states, each
     plan state replacing its fact's (adding the bit where the plan's own state meets the
     need, taking it away where the platform-wide one did), and the criteria that follow free
     plans by price. That is two correlated subqueries, each reading one platform's or one
-    plan's rows by their foreign key, however many criteria the mask covers. (One
-    expression per criterion made the facet counts at 500 platforms take over a second.)"""
+    plan's rows by their foreign key, however many criteria the mask covers.
 
-    # A criterion's bit is 1 << its id while every id fits a 64-bit integer: SQL then finds a
-    # row's bit with one shift, not a CASE over the criteria (at 5,000 platforms the facet
-    # query reads 200,000 fact rows).
-    MAX_ID_BIT = 62
+    `criteria` are CriterionRule (or Criterion) objects; `models` is the app registry to
+    take the models from (a migration's historical one), default the project's."""
 
-    def __init__(self, criteria, vendor_only=False):
+    def __init__(self, criteria, vendor_only=False, models=None):
         self.criteria = list({c.pk: c for c in criteria}.values())
         self.vendor_only = vendor_only
-        self.by_id = all(0 < c.pk <= self.MAX_ID_BIT for c in self.criteria)
-        self.bit = {c.pk: 1 << (c.pk if self.by_id else i) for i, c in enumerate(self.criteria)}
+        registry = models or django_apps
+        for name in ("Citation", "Fact", "Plan", "PlanState"):
+            setattr(self, name, registry.get_model("platforms", name))
 
     def bits(self, criteria):
-        return sum(self.bit[pk] for pk in {c.pk for c in criteria})
+        return need_bits(criteria)
 
     def _sum(self, rows, group_by, bits):
         """The sum over the rows of `rows` of the expression `bits` (0 without rows)."""
@@ -274,13 +248,14 @@ class NeedMask:
         )
         return Coalesce(Subquery(total), Value(0), output_field=models.BigIntegerField())
 
-    def _bit(self, criteria, criterion_field):
-        """A row's criterion's bit."""
-        if self.by_id:
-            one = Cast(Value(1), models.BigIntegerField())
-            return one.bitleftshift(Cast(criterion_field, models.IntegerField()))
-        whens = [When(**{criterion_field: c.pk}, then=Value(self.bit[c.pk])) for c in criteria]
-        return Case(*whens, default=Value(0))
+    def _bit(self, criterion_field):
+        """A row's criterion's bit: one shift by its need_bit."""
+        one = Cast(Value(1), models.BigIntegerField())
+        return one.bitleftshift(Cast(f"{criterion_field}__need_bit", models.IntegerField()))
+
+    def _vendor_stated(self, fact_ref):
+        """Exists: a citation of the fact is the vendor's own (see evidence_strength)."""
+        return Exists(self.Citation.objects.filter(fact=fact_ref, source__kind=VENDOR).order_by())
 
     def _vendor_q(self, fact_ref, prefix=""):
         """With vendor_only: the row's fact (`prefix` leads to it) is vendor-stated: known,
@@ -290,7 +265,7 @@ class NeedMask:
         return (
             Q(**{f"{prefix}contested": False})
             & ~Q(**{f"{prefix}state": State.UNKNOWN})
-            & Q(vendor_stated(fact_ref))
+            & Q(self._vendor_stated(fact_ref))
         )
 
     def _meets(self, criteria, criterion_field="criterion_id", state_field="state", vendor=None):
@@ -312,15 +287,28 @@ class NeedMask:
         return Case(*whens, default=Value(0))
 
     def _facts(self, platform_ref):
-        # Only the platform: a `criterion__in` here makes SQLite read the whole need index.
-        return Fact.objects.filter(platform=platform_ref)
+        return self.Fact.objects.filter(platform=platform_ref)
 
     def platform_mask(self):
-        """The mask of each row of a Platform queryset, read as a platform without plans."""
+        """The mask of each row of a Platform queryset: the needs one of its units meets
+        each, whether or not the same one meets the others. For a platform without plans,
+        its own mask (its platform-wide facts); else every bit one of its plans' stored
+        masks holds (recompute_need_masks stores the plans' first). As bits: SQLite has no
+        bitwise-or aggregate, so each bit is the MAX over the plans of that bit."""
         met = self._meets(self.criteria, vendor=self._vendor_q(OuterRef("pk")))
-        return self._sum(
-            self._facts(OuterRef("pk")), "platform", met * self._bit(self.criteria, "criterion_id")
+        own = self._sum(self._facts(OuterRef("pk")), "platform", met * self._bit("criterion"))
+        column = F(mask_column(self.vendor_only))
+        bits = sum(
+            (
+                Max(column.bitrightshift(Value(c.need_bit)).bitand(Value(1)))
+                * Value(1 << c.need_bit)
+                for c in self.criteria
+            ),
+            start=Value(0),
         )
+        plans = self.Plan.objects.filter(platform=OuterRef("pk")).order_by().values("platform")
+        ored = plans.annotate(bits=Cast(bits, models.BigIntegerField())).values("bits")
+        return Coalesce(Subquery(ored), own, output_field=models.BigIntegerField())
 
     def plan_mask(self):
         """The mask of each row of a Plan queryset."""
@@ -333,13 +321,11 @@ class NeedMask:
             replaced = (
                 self._meets(plain, "fact__criterion_id", vendor=own_vendor)
                 - self._meets(plain, "fact__criterion_id", "fact__state", vendor=own_vendor)
-            ) * self._bit(plain, "fact__criterion_id")
-            platform_wide = self._meets(plain, vendor=fact_vendor) * self._bit(
-                plain, "criterion_id"
-            )
+            ) * self._bit("fact__criterion")
+            platform_wide = self._meets(plain, vendor=fact_vendor) * self._bit("criterion")
             mask = self._sum(
                 self._facts(OuterRef("platform_id")), "platform", platform_wide
-            ) + self._sum(PlanState.objects.filter(plan=OuterRef("pk")), "plan", replaced)
+            ) + self._sum(self.PlanState.objects.filter(plan=OuterRef("pk")), "plan", replaced)
         if by_price:
             free = self.bits(c for c in by_price if c.is_met_by(State.YES))
             paid = self.bits(c for c in by_price if c.is_met_by(State.NO))
@@ -356,77 +342,82 @@ class NeedMask:
                 stated = self._sum(
                     self._facts(OuterRef("platform_id")),
                     "platform",
-                    stated * self._bit(by_price, "criterion_id"),
+                    stated * self._bit("criterion"),
                 )
                 price_bits = price_bits.bitand(stated)
             mask = mask + price_bits
         return ExpressionWrapper(mask, output_field=models.BigIntegerField())
 
-    def plans_meeting(self, plans, criteria=None):
-        """The plans of `plans` that meet every one of `criteria` (default: all)."""
-        need = self.bits(self.criteria if criteria is None else criteria)
-        if not need:
-            return plans
-        return plans.filter(Exact(self.plan_mask().bitand(Value(need)), Value(need)))
 
-    def platform_meets(self, criteria=None):
-        """The condition on a Platform row, read as a platform without plans."""
-        need = self.bits(self.criteria if criteria is None else criteria)
-        return Q(Exact(self.platform_mask().bitand(Value(need)), Value(need)))
+def recompute_need_masks(platforms=None, using=DEFAULT_DB_ALIAS, models=None):
+    """Store every mask of `platforms` (ids or a queryset of them; default: all): each of
+    their plans' `need_mask` and `vendor_need_mask`, then their own (NeedMask.platform_mask:
+    every need one of their units meets). Two UPDATE statements, in that order, in the
+    caller's transaction: platforms/signals.py calls it for the platforms each saved or
+    deleted row affects, the seed command and the synthetic generator after their bulk
+    loads, migration 0009 once."""
+    registry = models or django_apps
+    criterion, plan, platform = (
+        registry.get_model("platforms", name) for name in ("Criterion", "Plan", "Platform")
+    )
+    assign_need_bits(criterion, using)
+    rules = CriterionRule.all(criterion, using)
+    plain, vendor = NeedMask(rules, False, models), NeedMask(rules, True, models)
+    plans = plan.objects.using(using).order_by()
+    platform_rows = platform.objects.using(using).order_by()
+    if platforms is not None:
+        plans = plans.filter(platform_id__in=platforms)
+        platform_rows = platform_rows.filter(pk__in=platforms)
+    plans.update(need_mask=plain.plan_mask(), vendor_need_mask=vendor.plan_mask())
+    platform_rows.update(need_mask=plain.platform_mask(), vendor_need_mask=vendor.platform_mask())
 
-    def units_sql(self, using):
-        """The SQL (and its parameters) of every unit's (platform id, mask): plans, and
-        platforms without plans. Compiled once per set of criteria and process (see
-        COMPILED_UNITS): Django takes longer to compile it than SQLite to run it on a few
-        hundred platforms."""
-        key = (
-            using,
-            self.vendor_only,
-            self.by_id,
-            tuple((c.pk, c.recommended, c.follows_free_plans) for c in self.criteria),
-        )
-        if key not in COMPILED_UNITS:
-            plans = (
-                Plan.objects.using(using)
-                .order_by()
-                .annotate(unit_platform=F("platform_id"), bits=self.plan_mask())
-                .values_list("unit_platform", "bits")
+
+def stale_need_masks(using=DEFAULT_DB_ALIAS):
+    """The plans and platforms whose stored masks differ from what their rows say now:
+    [(row, stored (need_mask, vendor_need_mask), recomputed)], for `make check-data`."""
+    rules = CriterionRule.all(Criterion, using)
+    if any(rule.need_bit is None for rule in rules):
+        return [(c, None, None) for c in Criterion.objects.using(using).filter(need_bit=None)]
+    plain, vendor = NeedMask(rules), NeedMask(rules, vendor_only=True)
+    stale = []
+    for model, mask in ((Plan, NeedMask.plan_mask), (Platform, NeedMask.platform_mask)):
+        rows = model.objects.using(using).annotate(fresh=mask(plain), fresh_vendor=mask(vendor))
+        rows = rows.exclude(need_mask=F("fresh"), vendor_need_mask=F("fresh_vendor"))
+        for row in rows:
+            stale.append(
+                (
+                    row,
+                    (row.need_mask, row.vendor_need_mask),
+                    (row.fresh, row.fresh_vendor),
+                )
             )
-            planless = (
-                Platform.objects.using(using)
-                .filter(without_plans())
-                .order_by()
-                .annotate(unit_platform=F("pk"), bits=self.platform_mask())
-                .values_list("unit_platform", "bits")
-            )
-            if len(COMPILED_UNITS) >= MAX_COMPILED_UNITS:
-                COMPILED_UNITS.clear()
-            COMPILED_UNITS[key] = (plans.query.sql_with_params(), planless.query.sql_with_params())
-        return COMPILED_UNITS[key]
-
-    def units(self, platform_ids):
-        """[(platform id, mask)] of every plan of the platforms `platform_ids` (a queryset of
-        their pks) and of each of them that records no plans: one query."""
-        using = platform_ids.db
-        (plans, plans_params), (planless, planless_params) = self.units_sql(using)
-        ids, ids_params = platform_ids.query.sql_with_params()
-        # Every part is SQL that Django compiled; every value is a parameter.
-        sql = (
-            f"SELECT u.unit_platform, u.bits FROM ({plans}) u "  # noqa: S608
-            f"WHERE u.unit_platform IN ({ids}) "
-            f"UNION ALL SELECT v.unit_platform, v.bits FROM ({planless}) v "
-            f"WHERE v.unit_platform IN ({ids})"
-        )
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, [*plans_params, *ids_params, *planless_params, *ids_params])
-            return cursor.fetchall()
+    return stale
 
 
-# NeedMask.units_sql's compiled SQL by (database, vendor_only, criteria with what decides
-# their bits): a few sets of criteria in practice (the list's filterable ones, and those with
-# each chosen need); an edit to a criterion's recommendation makes a new key.
-COMPILED_UNITS = {}
-MAX_COMPILED_UNITS = 256
+# ---- Queries on the stored masks -----------------------------------------------------------
+
+
+def mask_column(vendor_only):
+    return "vendor_need_mask" if vendor_only else "need_mask"
+
+
+def holds(bits, vendor_only):
+    """The condition: a row's stored mask (a Plan's, or a Platform's read without plans)
+    holds every one of `bits`."""
+    masked = F(mask_column(vendor_only)).bitand(Value(bits))
+    return Q(Exact(masked, Value(bits)))
+
+
+def without_plans():
+    return ~Exists(Plan.objects.filter(platform=OuterRef("pk")))
+
+
+def plans_meeting(needs, vendor_only=False, platform_ref=None):
+    """The plans (of the platform `platform_ref`, default the outer query's row) that meet
+    every one of `needs`."""
+    plans = Plan.objects.filter(platform=OuterRef("pk") if platform_ref is None else platform_ref)
+    bits = need_bits(needs)
+    return plans.filter(holds(bits, vendor_only)) if bits else plans
 
 
 def platforms_meeting(platforms, needs, vendor_only=False):
@@ -434,34 +425,38 @@ def platforms_meeting(platforms, needs, vendor_only=False):
     one of `needs`."""
     if not needs:
         return platforms
-    mask = NeedMask(needs, vendor_only)
-    meeting_plans = mask.plans_meeting(Plan.objects.filter(platform=OuterRef("pk")))
+    # The platform's own mask holds every need one of its units meets: a one-column test
+    # that leaves out most platforms before the plans are read, and all a platform without
+    # plans needs.
+    meeting = plans_meeting(needs, vendor_only).order_by()
     return platforms.filter(
-        Q(Exists(meeting_plans)) | (Q(without_plans()) & mask.platform_meets())
+        holds(need_bits(needs), vendor_only) & (Q(without_plans()) | Q(Exists(meeting)))
     )
+
+
+def needs_met_expression(needs, vendor_only):
+    """How many of `needs` a row's stored mask holds."""
+    column = F(mask_column(vendor_only))
+    count = sum(
+        (column.bitrightshift(Value(need.need_bit)).bitand(Value(1)) for need in needs),
+        start=Value(0),
+    )
+    return ExpressionWrapper(count, output_field=models.IntegerField())
 
 
 def with_needs_met(platforms, needs, vendor_only=False):
     """Annotate `needs_met`: the most of `needs` that one plan of each platform meets."""
     if not needs:
         return platforms.annotate(needs_met=Value(0))
-    sql = PlanNeeds(needs, vendor_only)
-    count = sum(
-        (Case(When(sql.plan_q(c), then=Value(1)), default=Value(0)) for c in needs),
-        start=Value(0),
-    )
+    met = needs_met_expression(needs, vendor_only)
     best_plan = (
-        sql.plans(Plan.objects.filter(platform=OuterRef("pk")))
-        .annotate(met=count)
+        Plan.objects.filter(platform=OuterRef("pk"))
+        .annotate(met=met)
         .order_by("-met")
         .values("met")[:1]
     )
-    planless = sum(
-        (Case(When(sql.platform_q(c), then=Value(1)), default=Value(0)) for c in needs),
-        start=Value(0),
-    )
     return platforms.annotate(
-        needs_met=Coalesce(Subquery(best_plan), planless, output_field=models.IntegerField())
+        needs_met=Coalesce(Subquery(best_plan), met, output_field=models.IntegerField())
     )
 
 
@@ -481,11 +476,9 @@ def monthly_price_expression():
 def with_cheapest_meeting(platforms, needs, vendor_only=False):
     """Annotate `cheapest_price`: the lowest monthly price of a plan meeting all `needs`
     (None when no such plan states a price)."""
-    plans = NeedMask(needs, vendor_only).plans_meeting(
-        Plan.objects.filter(platform=OuterRef("pk"))
-    )
     priced = (
-        plans.annotate(monthly=monthly_price_expression())
+        plans_meeting(needs, vendor_only)
+        .annotate(monthly=monthly_price_expression())
         .filter(monthly__isnull=False)
         .order_by("monthly")
         .values("monthly")[:1]
@@ -497,29 +490,49 @@ def facet_counts(platforms, chosen, criteria, vendor_only=False):
     """For each of `criteria`: how many of `platforms` would still be listed with it added
     to the `chosen` needs. `platforms` may be the catalogue before or after the chosen needs
     filter it: only units meeting every chosen need count. One query whatever the
-    catalogue's size: each plan's and each planless platform's mask, counted here."""
+    catalogue's size: the stored mask of each plan and each planless platform meeting the
+    chosen needs, counted here."""
     if not criteria:
         return {}
-    mask = NeedMask([*chosen, *criteria], vendor_only)
-    required = mask.bits(chosen)
+    column, required = mask_column(vendor_only), need_bits(chosen)
+    ids = platforms.order_by().values("pk")
+    if not required:
+        # Each platform's own mask already holds every need one of its units meets.
+        column = F(column)
+        sums = {
+            f"n{i}": Coalesce(Sum(column.bitrightshift(Value(c.need_bit)).bitand(Value(1))), 0)
+            for i, c in enumerate(criteria)
+        }
+        counts = Platform.objects.filter(pk__in=ids).aggregate(**sums)
+        return {c.slug: counts[f"n{i}"] for i, c in enumerate(criteria)}
+    plans = Plan.objects.filter(platform__in=ids)
+    planless = Platform.objects.filter(without_plans(), pk__in=ids)
+    if required:
+        plans, planless = (
+            plans.filter(holds(required, vendor_only)),
+            planless.filter(holds(required, vendor_only)),
+        )
+    units = (
+        plans.order_by()
+        .values_list("platform_id", column)
+        .union(planless.order_by().values_list("pk", column), all=True)
+    )
     # Per platform: every need met by one of its units that also meets all the chosen ones.
     reachable = defaultdict(int)
-    for platform_id, bits in mask.units(platforms.order_by().values("pk")):
-        if bits & required == required:
-            reachable[platform_id] |= bits
-    counts = bit_counts(reachable.values(), mask, criteria)
+    for platform_id, bits in units:
+        reachable[platform_id] |= bits
+    counts = bit_counts(reachable.values(), criteria)
     return {c.slug: n for c, n in zip(criteria, counts, strict=True)}
 
 
-def bit_counts(masks, mask, criteria):
+def bit_counts(masks, criteria):
     """For each of `criteria`, how many of `masks` hold its bit: from one histogram per byte
     of the masks (at most 256 values each), not one pass over the masks per criterion."""
     masks = list(masks)
     histograms = {}
     counts = []
     for criterion in criteria:
-        shift = mask.bit[criterion.pk].bit_length() - 1
-        byte, bit = divmod(shift, 8)
+        byte, bit = divmod(criterion.need_bit, 8)
         if byte not in histograms:
             histograms[byte] = Counter((m >> (8 * byte)) & 0xFF for m in masks)
         counts.append(sum(n for value, n in histograms[byte].items() if value >> bit & 1))

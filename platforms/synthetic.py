@@ -5,6 +5,7 @@ import decimal
 import random
 
 from .models import Citation, Criterion, Fact, Plan, PlanState, Platform, Source, State
+from .needs import recompute_need_masks
 
 PLAN_NAMES = ["Free", "Starter", "Pro", "Business", "Enterprise"]
 
@@ -86,4 +87,6 @@ def create_synthetic_platforms(count, seed=0, prefix="synthetic", max_plans=3):
         for plan in plans
         for fact in rng.sample(facts_by_platform[plan.platform_id], 3)
     )
+    # Bulk inserts bypass the receivers that keep the stored masks (platforms/signals.py).
+    recompute_need_masks([platform.pk for platform in platforms])
     return platforms

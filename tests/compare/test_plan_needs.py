@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from platforms.models import NEED_MET_BY, Criterion, Fact, Plan, PlanState, State
-from platforms.needs import NeedMask
+from platforms.models import MAX_NEED_BIT, NEED_MET_BY, Criterion, Fact, Plan, PlanState, State
+from platforms.needs import recompute_need_masks, stale_need_masks
 from platforms.synthetic import create_synthetic_platforms
 
 from .oracle import expected_slugs
@@ -86,9 +86,15 @@ def test_facet_counts_agree_with_the_json_for_random_need_sets(
     assert len(seen_counts) > 3  # counts that differ, so the comparison meant something
 
 
-def test_masks_with_bits_by_position_agree_with_the_json(client, mixed_catalogue, monkeypatch):
-    # Criterion ids past NeedMask.MAX_ID_BIT get bits by position instead of by id.
-    monkeypatch.setattr(NeedMask, "MAX_ID_BIT", 0)
+def test_masks_with_other_bits_agree_with_the_json(client, mixed_catalogue):
+    # A criterion's bit is its own (need_bit), not its id or position: the seed's bits
+    # reversed, and the masks recomputed, give the same answers.
+    criteria = list(Criterion.objects.order_by("pk"))
+    Criterion.objects.update(need_bit=None)
+    for bit, criterion in zip(range(MAX_NEED_BIT, 0, -1), criteria, strict=False):
+        Criterion.objects.filter(pk=criterion.pk).update(need_bit=bit)
+    recompute_need_masks()
+    assert Criterion.objects.filter(need_bit__gt=MAX_NEED_BIT - 8).exists()
     dataset = client.get("/platforms.json").json()
     filterable = list(Criterion.objects.filterable().values_list("slug", flat=True))
     rng = random.Random(5)
@@ -104,6 +110,11 @@ def test_masks_with_bits_by_position_agree_with_the_json(client, mixed_catalogue
             assert option["count"] == expected, (chosen, slug)
 
 
+def test_synthetic_and_seed_masks_are_stored_fresh(mixed_catalogue):
+    assert Plan.objects.exclude(need_mask=0).exists()
+    assert stale_need_masks() == []
+
+
 def test_baa_and_free_plan_need_one_free_plan_with_a_baa(client, seeded):
     zoom = Plan.objects.get(platform__slug="zoom", slug="free")
     baa = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
@@ -115,6 +126,7 @@ def test_baa_and_free_plan_need_one_free_plan_with_a_baa(client, seeded):
     assert "zoom" in listed_slugs(client, ["free-plan"])
 
     PlanState.objects.filter(fact=baa, plan=zoom).update(state=State.YES)
+    recompute_need_masks()  # update() bypasses the receivers that keep the masks
     assert "zoom" in listed_slugs(client, ["baa", "free-plan"])
 
 
@@ -192,6 +204,7 @@ def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
     e2ee = Criterion.objects.get(slug="e2ee")
     assert e2ee.recommended == State.ON_BY_DEFAULT
     Fact.objects.filter(platform__slug="zoom", criterion=e2ee).update(state=State.OFF_BY_DEFAULT)
+    recompute_need_masks()
     plain = client.get("/", {"q": "zoom"}).content.decode()
     assert "(meets the need)" not in plain
     assert "End-to-end encryption:</span> Available, switch it on" in plain

@@ -1,6 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from platforms.integrity import data_problems, evidence_counts, published_known_share
+from platforms.integrity import (
+    data_problems,
+    evidence_counts,
+    need_mask_problems,
+    published_known_share,
+)
 
 COLUMNS = ("known", "unknown", "contested", "third-party only")
 
@@ -15,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.report()
-        problems = data_problems()
+        problems = data_problems() + need_mask_problems()
         for problem in problems:
             self.stderr.write(problem)
         if problems:

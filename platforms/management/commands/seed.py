@@ -16,6 +16,7 @@ from platforms.models import (
     Platform,
     Source,
 )
+from platforms.needs import recompute_need_masks
 
 HISTORY_MODELS = [
     Source,
@@ -61,5 +62,7 @@ class Command(BaseCommand):
             # first edit after a seed has an "old" state and a forced reload shows as a change.
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
                 call_command("loaddata", *SEED_FIXTURES, verbosity=options["verbosity"])
+            # loaddata's raw saves leave the stored need masks alone (platforms/signals.py).
+            recompute_need_masks()
             record_current_state(HISTORY_MODELS, SEED_CHANGE_REASON, update=force)
         self.stdout.write(self.style.SUCCESS("Seed data loaded."))
