@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
-from platforms.dataset import SCHEMA_VERSION, build_dataset
+from platforms.dataset import SCHEMA_VERSION, build_dataset, fact_sources
 from platforms.models import Criterion, Platform, State
 
 from .comparison import comparison_rows, load_comparison
@@ -156,7 +156,7 @@ def dataset_rows(dataset):
                 fact["evidence_from"] or "undated",
                 fact["contested"],
                 fact["contested_reason"],
-                sources_cell(fact["sources"]),
+                sources_cell(fact_sources(dataset, fact)),
             ]
 
 
@@ -252,6 +252,7 @@ def comparison_data(platforms, rows, only_differences):
         "only_differences": only_differences,
         "row_count": len(rows),
         "differing": sum(row["differs"] for row in rows),
+        "sources": dataset["sources"],
         "platforms": [
             {key: p[key] for key in ("slug", "name", "vendor", "website", "encryption_paths")}
             for p in dataset["platforms"]
@@ -288,7 +289,7 @@ def comparison_csv_rows(data):
                 fact["checked_on"],
                 fact["evidence_from"] or "undated",
                 fact["contested"],
-                sources_cell(fact["sources"]),
+                sources_cell(fact_sources(data, fact)),
             ]
         yield [
             criterion["group"],

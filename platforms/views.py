@@ -1,4 +1,6 @@
-from django.http import JsonResponse
+import json
+
+from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 
 from .dataset import build_dataset
@@ -8,7 +10,10 @@ from .dataset import build_dataset
 def dataset(request):
     """The whole published dataset, schema documented in README.md.
 
-    Compact JSON: Python encodes it in C, four times faster than indented output, and it is a
-    quarter smaller; browsers' JSON viewers and `jq` indent it for reading.
+    Compact JSON (no indentation, no spaces after `,` and `:`), non-ASCII text as itself:
+    Python's C encoder writes it in one call, several times faster than indented output or
+    a streamed one (streaming takes the pure-Python encoder, and the page cache keeps only
+    whole bodies). Browsers' JSON viewers and `jq` indent it for reading.
     """
-    return JsonResponse(build_dataset(), json_dumps_params={"ensure_ascii": False})
+    body = json.dumps(build_dataset(), ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(body, content_type="application/json")

@@ -327,6 +327,10 @@ def test_compare_exports_are_the_comparison_on_screen(client, seeded, query):
         for row in data["rows"]
     ]
     assert json_rows == expected
+    cited = {
+        c["source"] for r in data["rows"] for f in r["cells"].values() if f for c in f["sources"]
+    }
+    assert cited and cited <= set(data["sources"])  # schema 3: sources by id, in the file
     for platform, exported in zip(page.context["platforms"], data["platforms"], strict=True):
         assert [p["connection"] for p in exported["encryption_paths"]] == [
             p.connection for p in platform.encryption_paths.all()

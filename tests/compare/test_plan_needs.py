@@ -30,7 +30,7 @@ def mixed_catalogue(seeded):
 
 def test_by_plan_lists_every_plan_of_every_platform(client, mixed_catalogue):
     dataset = client.get("/platforms.json").json()
-    assert dataset["schema"] == 2
+    assert dataset["schema"] == 3
     assert any(len(p["plans"]) > 1 for p in dataset["platforms"])
     for platform in dataset["platforms"]:
         plan_slugs = {plan["slug"] for plan in platform["plans"]}
@@ -212,13 +212,14 @@ def test_states_read_for_themselves_unless_the_need_was_chosen(client, seeded):
     assert "(meets the need)" in chosen
 
 
-def test_json_export_is_schema_2_with_evidence(client, seeded):
+def test_json_export_is_schema_3_with_evidence(client, seeded):
     data = client.get("/platforms.json").json()
     zoom = next(p for p in data["platforms"] if p["slug"] == "zoom")
     plan = zoom["plans"][0]
     assert set(plan) >= {"slug", "name", "free", "price", "note", "sources"}
     fact = zoom["facts"]["baa"]
     assert set(fact) >= {"strength", "checked_on", "evidence_from", "by_plan", "sources"}
-    source = fact["sources"][0]
-    assert set(source) >= {"kind", "quote", "seen_on", "url"}
+    citation = fact["sources"][0]
+    assert set(citation) >= {"source", "quote", "seen_on"}
+    assert set(data["sources"][citation["source"]]) >= {"kind", "url", "title"}
     json.dumps(data)  # plain data throughout

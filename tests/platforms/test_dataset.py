@@ -1,7 +1,11 @@
+import datetime
+
 import pytest
+from django.db.models import Q
 from django.urls import reverse
 
-from platforms.models import Citation, Criterion, Fact, PlanState, Platform
+from platforms.dataset import SCHEMA_VERSION, build_dataset, fact_sources
+from platforms.models import Citation, Criterion, Fact, PlanState, Platform, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +15,7 @@ def test_dataset_matches_the_database(client, seeded):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
-    assert data["schema"] == 2
+    assert data["schema"] == SCHEMA_VERSION == 3
     assert [c["slug"] for c in data["criteria"]] == list(
         Criterion.objects.values_list("slug", flat=True)
     )
@@ -24,18 +28,18 @@ def test_dataset_matches_the_database(client, seeded):
             fact = Fact.objects.get(platform__slug=platform["slug"], criterion__slug=slug)
             assert cell["state"] == fact.state
             assert cell["verified_on"] == cell["checked_on"] == fact.verified_on.isoformat()
-            assert {(s["url"], s["quote"]) for s in cell["sources"]} == set(
+            assert {(s["url"], s["quote"]) for s in fact_sources(data, cell)} == set(
                 fact.citations.values_list("source__url", "quote")
             )
             # A claim in the export carries a quoted citation, as the site's one rule says.
-            quoted = any(s["quote"] for s in cell["sources"])
+            quoted = any(c["quote"] for c in cell["sources"])
             assert (cell["state"] != "unknown" and not quoted) == (fact.pk in unsourced_claims)
             assert cell["state"] == "unknown" or quoted
 
 
 def test_dataset_keys_follow_the_documented_schema(client, seeded):
     data = client.get("/platforms.json").json()
-    assert set(data) == {"schema", "generated_at", "criteria", "platforms"}
+    assert set(data) == {"schema", "generated_at", "criteria", "sources", "platforms"}
     platform = next(p for p in data["platforms"] if p["slug"] == "zoom")
     assert {"slug", "name", "vendor", "website", "summary", "plans", "facts"} <= set(platform)
     fact = platform["facts"]["baa"]
@@ -132,26 +136,31 @@ def test_dataset_refuses_post(client, seeded):
     assert client.post("/platforms.json").status_code == 405
 
 
-def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
-    data = {p["slug"]: p for p in client.get("/platforms.json").json()["platforms"]}
+def source_dict(s):
+    return {
+        "url": s.url,
+        "title": s.title,
+        "publisher": s.publisher,
+        "published_on": s.published_on.isoformat() if s.published_on else None,
+        "accessed_on": s.accessed_on.isoformat(),
+        "kind": s.kind,
+        "third_party": s.third_party,
+    }
 
-    def source(s):
-        return {
-            "url": s.url,
-            "title": s.title,
-            "publisher": s.publisher,
-            "published_on": s.published_on.isoformat() if s.published_on else None,
-            "kind": s.kind,
-            "third_party": s.third_party,
-        }
+
+def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
+    dataset = client.get("/platforms.json").json()
+    data = {p["slug"]: p for p in dataset["platforms"]}
+    ids = {source["url"]: source_id for source_id, source in dataset["sources"].items()}
 
     def expected(item):
-        return [source(s) for s in item.sources.order_by("publisher", "title")]
+        return [ids[s.url] for s in item.sources.order_by("publisher", "title")]
 
     def expected_citations(owner):
-        """A fact's or plan's sources are its citations: each with its quote and date seen."""
+        """A fact's or plan's sources are its citations: each its source's id with the
+        citation's quote and date seen."""
         return [
-            {**source(c.source), "quote": c.quote, "seen_on": c.seen_on.isoformat()}
+            {"source": ids[c.source.url], "quote": c.quote, "seen_on": c.seen_on.isoformat()}
             for c in owner.citations.select_related("source").order_by(
                 "source__publisher", "source__title"
             )
@@ -177,6 +186,61 @@ def test_every_sourced_claim_lists_its_sources_in_order(client, seeded):
     assert checked  # the seed data has facts with several sources, so order was tested
 
 
+def test_each_cited_source_is_written_once(client, seeded):
+    """Schema 3: the `sources` table holds every source a published row cites, once, in the
+    order facts list them; the rows name them by id."""
+    Source.objects.create(
+        url="https://example.org/cited-by-nothing",
+        title="A page nothing cites",
+        publisher="Example",
+        accessed_on=datetime.date(2026, 1, 1),
+        kind=Source.Kind.VENDOR,
+    )
+    dataset = client.get("/platforms.json").json()
+    cited = Source.objects.filter(
+        Q(citations__fact__platform__published=True)
+        | Q(citations__plan__platform__published=True)
+        | Q(encryption_paths__platform__published=True)
+        | Q(incidents__platform__published=True)
+    ).distinct()
+    assert "https://example.org/cited-by-nothing" not in {
+        s["url"] for s in dataset["sources"].values()
+    }
+    assert list(dataset["sources"].values()) == [
+        source_dict(s) for s in cited.order_by("publisher", "title", "pk")
+    ]
+    referenced = set()
+    for platform in dataset["platforms"]:
+        for item in [*platform["plans"], *platform["facts"].values()]:
+            referenced.update(c["source"] for c in item["sources"])
+        for item in [*platform["encryption_paths"], *platform["incidents"]]:
+            referenced.update(item["sources"])
+    assert referenced == set(dataset["sources"])
+
+
+def test_fact_sources_gives_back_the_schema_2_citations(seeded):
+    """What /platforms.csv and Python consumers read: a citation with its source's fields."""
+    dataset = build_dataset()
+    zoom = next(p for p in dataset["platforms"] if p["slug"] == "zoom")
+    fact = Fact.objects.get(platform__slug="zoom", criterion__slug="baa")
+    assert fact_sources(dataset, zoom["facts"]["baa"]) == [
+        {**source_dict(c.source), "quote": c.quote, "seen_on": c.seen_on.isoformat()}
+        for c in fact.citations.select_related("source").order_by(
+            "source__publisher", "source__title"
+        )
+    ]
+    assert zoom["facts"]["baa"]["sources"]
+
+
+def test_source_ids_are_the_same_in_a_subset(seeded):
+    """An id is a source's place among all sources, so the list and compare exports (a few
+    platforms) name a source as /platforms.json does."""
+    whole = build_dataset()
+    part = build_dataset(Platform.objects.filter(slug__in=["zoom", "doxy-me"]))
+    assert part["sources"] and len(part["sources"]) < len(whole["sources"])
+    assert all(whole["sources"][key] == source for key, source in part["sources"].items())
+
+
 def test_the_dataset_is_compact_json(client, seeded):
     # The seed data is plain ASCII: a summary with a line break and non-ASCII text.
     zoom = Platform.objects.get(slug="zoom")
@@ -185,3 +249,4 @@ def test_the_dataset_is_compact_json(client, seeded):
     body = client.get("/platforms.json").content.decode()
     assert "\n" not in body  # no indentation; the summary's break is written as \\n
     assert "Zoom für Ärzte – “Zoom for Healthcare”.\\nSecond line." in body  # not \\u-escaped
+    assert body.startswith('{"schema":3,"generated_at":')  # no spaces after , and :
