@@ -67,8 +67,8 @@ from simple_history.utils import get_history_model_for_model
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 600
-# Bodies above this are kept and sent gzip-compressed: /platforms.json is 3.8 MB at 500
-# platforms and 38 MB at 5,000, about 0.1 MB and 1 MB compressed.
+# Bodies above this are kept and sent gzip-compressed: /platforms.json (schema 3) is 5.6 MB
+# at 500 platforms and 54.5 MB at 5,000, 0.29 MB and 2.4 MB compressed (bench/notes.md).
 COMPRESS_ABOVE = 1_000_000
 # A page that is still bigger than this, compressed, is rendered on every request rather
 # than held in the cache.
