@@ -1,8 +1,10 @@
+import datetime
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from compare import comparison, views
 from platforms.dataset import build_dataset
@@ -79,8 +81,18 @@ def test_no_full_match_shows_closest_matches_with_what_they_miss(client, seeded)
 def test_search_and_sort(client, seeded):
     response = client.get("/", {"q": "doxy"})
     assert [p.slug for p in response.context["object_list"]] == ["doxy-me"]
-    response = client.get("/", {"sort": "verified"})
-    assert response.status_code == 200
+
+
+def test_most_recently_checked_sort_puts_the_newest_check_first(client, seeded):
+    newest = timezone.localdate()
+    Fact.objects.filter(platform__slug="vsee").update(verified_on=newest)
+    Fact.objects.exclude(platform__slug="vsee").filter(verified_on__gte=newest).update(
+        verified_on=newest - datetime.timedelta(days=1)
+    )
+    slugs = [p.slug for p in client.get("/", {"sort": "verified"}).context["object_list"]]
+    assert slugs[0] == "vsee"
+    names = [p.name for p in client.get("/").context["object_list"]]
+    assert names[0] != "VSee"  # by name it is not first: the sort did it
 
 
 @pytest.mark.parametrize(
@@ -191,7 +203,6 @@ def test_criteria_page_explains_every_criterion(client, seeded):
         "/compare/?p=zoom&p=webex",
         "/compare/?p=zoom&p=webex&find=platform",
         "/criteria/",
-        "/platforms.json",
         "/platforms/zoom/checklist/",
         "/platforms.csv",
         "/list.csv?need=baa",
