@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def listed(client, needs, vendor_only=False):
-    query = {"need": needs, "format": "json", **({"vendor_only": "1"} if vendor_only else {})}
-    data = client.get("/", query).json()
+    query = {"need": needs, **({"vendor_only": "1"} if vendor_only else {})}
+    data = client.get("/list.json", query).json()
     return set() if data["matches"] == "closest" else {p["slug"] for p in data["platforms"]}
 
 
