@@ -295,6 +295,10 @@ class NeedMask:
         its own mask (its platform-wide facts); else every bit one of its plans' stored
         masks holds (recompute_need_masks stores the plans' first). As bits: SQLite has no
         bitwise-or aggregate, so each bit is the MAX over the plans of that bit."""
+        if not self.criteria:
+            # No bits: and no aggregate, so the plans' subquery would not be grouped into
+            # one row per platform (PostgreSQL refuses a scalar subquery of several rows).
+            return Value(0, output_field=models.BigIntegerField())
         met = self._meets(self.criteria, vendor=self._vendor_q(OuterRef("pk")))
         own = self._sum(self._facts(OuterRef("pk")), "platform", met * self._bit("criterion"))
         column = F(mask_column(self.vendor_only))
