@@ -3,37 +3,45 @@ the list's cards, footnote numbering, group headings and the per-plan reading of
 
 from itertools import groupby
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from corrections.models import annotate_open_corrections
 from monitoring.models import annotate_needs_review
-from platforms.models import Criterion, EncryptionPath, Fact, State
+from platforms.models import Criterion, Fact, Incident, State, attach_evidence
 from platforms.needs import PlanMatrix
+from platforms.prefetch import attach_related
 
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
 
 
-def with_evidence(platforms, *extra):
-    """`platforms` (a queryset) with what a page needs to show their plans, facts and
-    encryption paths with the evidence: the platform page, its checklist and the comparison.
+def with_evidence(platforms, incidents=False):
+    """The platforms of `platforms` (a queryset), loaded with what a page needs to show
+    their plans, facts and encryption paths with the evidence (and with `incidents`, their
+    incidents): the platform page, its checklist and the comparison.
 
     Each fact comes with whether it needs review because a source it quotes changed
     (monitoring), and how many readers' corrections of it are open."""
-    return platforms.prefetch_related(
-        "plans",
-        Prefetch(
-            "facts",
-            queryset=annotate_open_corrections(
-                annotate_needs_review(Fact.objects.with_evidence())
-            ),
-        ),
-        Prefetch("encryption_paths", queryset=EncryptionPath.objects.prefetch_related("sources")),
-        *extra,
+    platforms = list(platforms)
+    attach_related(platforms, "plans")
+    facts = attach_related(
+        platforms,
+        "facts",
+        annotate_open_corrections(annotate_needs_review(Fact.objects.select_related("criterion"))),
     )
+    attach_evidence(facts)
+    prefetch_related_objects(attach_related(platforms, "encryption_paths"), "sources")
+    if incidents:
+        prefetch_related_objects(
+            attach_related(
+                platforms, "incidents", Incident.objects.order_by("-disclosed_on", "title")
+            ),
+            "sources",
+        )
+    return platforms
 
 
 def with_shown_facts(platforms, needs, vendor_only=False):
@@ -41,15 +49,14 @@ def with_shown_facts(platforms, needs, vendor_only=False):
     plans meet the chosen needs (and what the others miss), and its cheapest plan that meets
     them. Only the facts the cards show are loaded."""
     slugs = {*BADGE_CRITERIA, *(c.slug for c in needs)}
-    prefetch_related_objects(
+    attach_related(platforms, "plans")
+    facts = attach_related(
         platforms,
-        "plans",
-        Prefetch(
-            "facts",
-            queryset=Fact.objects.with_evidence().filter(criterion__slug__in=slugs),
-            to_attr="shown_facts",
-        ),
+        "facts",
+        Fact.objects.select_related("criterion").filter(criterion__slug__in=slugs),
+        to_attr="shown_facts",
     )
+    attach_evidence(facts)
     for platform in platforms:
         matrix = attach_plan_states(platform, platform.shown_facts)
         by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}

@@ -1,13 +1,12 @@
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
-from platforms.models import Criterion, Incident, Platform
+from platforms.models import Criterion, Platform
 
 from .checklist import build_checklist
 from .comparison import addable_platforms, comparison_rows, grouped_rows, load_comparison
@@ -124,10 +123,10 @@ class PlatformPageView(DetailView):
     """A published platform with its evidence and disclosed incidents."""
 
     def get_queryset(self):
-        incidents = Incident.objects.prefetch_related("sources").order_by("-disclosed_on", "title")
-        return with_evidence(
-            Platform.objects.published(), Prefetch("incidents", queryset=incidents)
-        )
+        return Platform.objects.published()
+
+    def get_object(self, queryset=None):
+        return with_evidence([super().get_object(queryset)], incidents=True)[0]
 
 
 class PlatformDetailView(PlatformPageView):

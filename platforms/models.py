@@ -677,6 +677,17 @@ class Fact(Sourced):
         )
 
 
+def attach_evidence(facts):
+    """Load what `FactQuerySet.with_evidence` prefetches (per-plan states, citations with
+    their sources) for facts already loaded with their criterion, one query per relation
+    (platforms/prefetch.py says why). Returns the facts."""
+    from platforms.prefetch import attach_related
+
+    attach_related(facts, "plan_states")
+    attach_related(facts, "citations", Citation.objects.select_related("source"))
+    return facts
+
+
 def evidence_strength(state, contested, quoted_kinds):
     """The one rule for a fact's evidence strength (see Fact.strength), from its state, its
     contested flag and the kinds of the sources it cites. (Whether each citation carries its

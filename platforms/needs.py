@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import (
     Case,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -501,14 +502,16 @@ def facet_counts(platforms, chosen, criteria, vendor_only=False):
     column, required = mask_column(vendor_only), need_bits(chosen)
     ids = platforms.order_by().values("pk")
     if not required:
-        # Each platform's own mask already holds every need one of its units meets.
-        column = F(column)
-        sums = {
-            f"n{i}": Coalesce(Sum(column.bitrightshift(Value(c.need_bit)).bitand(Value(1))), 0)
-            for i, c in enumerate(criteria)
-        }
-        counts = Platform.objects.filter(pk__in=ids).aggregate(**sums)
-        return {c.slug: counts[f"n{i}"] for i, c in enumerate(criteria)}
+        # Each platform's own mask already holds every need one of its units meets; few
+        # platforms differ, so they are counted per distinct mask.
+        per_mask = (
+            Platform.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(column)
+            .annotate(n=Count("pk"))
+        )
+        counts = bit_counts(per_mask, criteria)
+        return {c.slug: n for c, n in zip(criteria, counts, strict=True)}
     plans = Plan.objects.filter(platform__in=ids)
     planless = Platform.objects.filter(without_plans(), pk__in=ids)
     if required:
@@ -531,13 +534,16 @@ def facet_counts(platforms, chosen, criteria, vendor_only=False):
 
 def bit_counts(masks, criteria):
     """For each of `criteria`, how many of `masks` hold its bit: from one histogram per byte
-    of the masks (at most 256 values each), not one pass over the masks per criterion."""
-    masks = list(masks)
+    of the masks (at most 256 values each), not one pass over the masks per criterion.
+    `masks` are masks or (mask, how many times it occurs) pairs."""
+    weighted = [m if isinstance(m, tuple) else (m, 1) for m in masks]
     histograms = {}
     counts = []
     for criterion in criteria:
         byte, bit = divmod(criterion.need_bit, 8)
         if byte not in histograms:
-            histograms[byte] = Counter((m >> (8 * byte)) & 0xFF for m in masks)
+            histogram = histograms[byte] = Counter()
+            for mask, times in weighted:
+                histogram[(mask >> (8 * byte)) & 0xFF] += times
         counts.append(sum(n for value, n in histograms[byte].items() if value >> bit & 1))
     return counts
