@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from platforms.dataset import SCHEMA_VERSION, build_dataset, fact_sources
 from platforms.models import Citation, Criterion, Fact, PlanState, Platform, Source
+from platforms.needs import recompute_need_masks
 
 pytestmark = pytest.mark.django_db
 
@@ -77,36 +78,40 @@ def test_unpublished_platforms_are_left_out(client, seeded):
 def copy_platform(platform, slug):
     """A new published platform with everything `platform` has: plans with their cited
     prices, facts with their citations and per-plan states, encryption paths and incidents
-    with their sources."""
+    with their sources. Rows are bulk-inserted (one query per table, not a mask recompute per
+    row), then the copy's masks computed once."""
     copy = Platform.objects.create(
         name=f"Copy {slug}", slug=slug, vendor="x", website="https://example.org", summary="x"
     )
-    plan_copies = {}
-    for plan in platform.plans.all():
-        citations = list(plan.citations.all())
-        old_pk = plan.pk
-        plan.pk, plan.platform = None, copy
-        plan.save()
-        plan_copies[old_pk] = plan
-        for citation in citations:
-            citation.pk, citation.plan = None, plan
-            citation.save()
-    for fact in platform.facts.all():
-        citations, plan_states = list(fact.citations.all()), list(fact.plan_states.all())
-        fact.pk, fact.platform = None, copy
-        fact.save()
-        for citation in citations:
-            citation.pk, citation.fact = None, fact
-            citation.save()
-        for plan_state in plan_states:
-            plan_state.pk, plan_state.fact = None, fact
-            plan_state.plan = plan_copies[plan_state.plan_id]
-            plan_state.save()
-    for child in [*platform.encryption_paths.all(), *platform.incidents.all()]:
-        sources = list(child.sources.all())
-        child.pk, child.platform = None, copy
-        child.save()
-        child.sources.set(sources)
+
+    def copied(rows, **changes):
+        originals = list(rows)
+        clones = []
+        for row in originals:
+            clone = type(row).objects.get(pk=row.pk)
+            clone.pk = None
+            for name, value in changes.items():
+                setattr(clone, name, value(row) if callable(value) else value)
+            clones.append(clone)
+        created = type(originals[0]).objects.bulk_create(clones) if originals else []
+        return dict(zip([row.pk for row in originals], created, strict=True))
+
+    plans = copied(platform.plans.all(), platform=copy)
+    facts = copied(platform.facts.all(), platform=copy)
+    copied(Citation.objects.filter(plan__in=plans), plan=lambda c: plans[c.plan_id])
+    copied(Citation.objects.filter(fact__in=facts), fact=lambda c: facts[c.fact_id])
+    copied(
+        PlanState.objects.filter(fact__in=facts),
+        fact=lambda ps: facts[ps.fact_id],
+        plan=lambda ps: plans[ps.plan_id],
+    )
+    for related in (platform.encryption_paths, platform.incidents):
+        originals = list(related.all())
+        for original, clone in zip(
+            originals, copied(originals, platform=copy).values(), strict=True
+        ):
+            clone.sources.set(original.sources.all())
+    recompute_need_masks([copy.pk])
     return copy
 
 
