@@ -57,9 +57,11 @@ check-data: install
 test: install-dev observatory
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The suite without the tests marked slow (servers, scanners, benchmarks): for quick rounds.
+# The suite without the tests marked slow (servers, scanners, benchmarks): for quick rounds,
+# on both cores (pytest-xdist; each worker has its own test database). make test stays in one
+# process: its slow tests time servers and would compete with each other.
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n 2 $(PYTEST_ARGS)
 
 # Mozilla's HTTP Observatory scanner (npm, version pinned in $(OBSERVATORY)/package-lock.json)
 # for tests/config/test_served_site.py. --ignore-scripts: its postinstall downloads the HSTS
