@@ -1,10 +1,11 @@
 import functools
 
 from django import template
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from platforms.models import State
@@ -204,4 +205,39 @@ def markers(item):
         STALE_HTML if getattr(item, "is_stale", False) else "",
         OLD_EVIDENCE_HTML if getattr(item, "has_old_evidence", False) else "",
         contested,
+    )
+
+
+REVIEW_HTML = mark_safe(
+    '<span class="marker marker-review"><span aria-hidden="true">⚠</span> Source changed since '
+    "checked: a cited page no longer shows the quote, is gone or cannot be reached; an editor "
+    "will review this fact</span>\n"
+)
+
+
+@register.simple_tag
+def review_marker(fact):
+    """ "Source changed since checked" on a fact that source monitoring flagged
+    (monitoring.models.annotate_needs_review)."""
+    return REVIEW_HTML if getattr(fact, "needs_review", False) else ""
+
+
+@register.simple_tag
+def correction_link(fact, show_open=False):
+    """The "Suggest a correction" link of a fact and, with `show_open`, how many readers'
+    corrections of it are open (corrections.models.annotate_open_corrections)."""
+    url = reverse("corrections:suggest", args=[fact.platform.slug, fact.criterion.slug])
+    count = getattr(fact, "open_corrections", 0) if show_open else 0
+    open_note = ""
+    if count:
+        words = ngettext("%(count)d correction open", "%(count)d corrections open", count)
+        words %= {"count": count}
+        open_note = format_html(' <span class="open-corrections">{}</span>', words)
+    return format_html(
+        '<span class="correction"><a class="suggest-correction" href="{}">Suggest a correction'
+        '<span class="visually-hidden"> to {} on {}</span></a>{}</span>\n',
+        url,
+        fact.criterion.label,
+        fact.platform.name,
+        open_note,
     )
