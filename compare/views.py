@@ -1,11 +1,13 @@
 from urllib.parse import urlencode
 
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
+from config.caching import kept_fragments
 from platforms.models import Criterion, Platform
 
 from .checklist import build_checklist
@@ -56,6 +58,9 @@ class HtmxPartialMixin:
         return vary_on_htmx(self.request, super().render_to_response(*args, **kwargs))
 
 
+CARD_TEMPLATE = "components/_platform_card.html"
+
+
 class PlatformListView(HtmxPartialMixin, FilterView):
     model = Platform
     filterset_class = PlatformFilter
@@ -104,8 +109,8 @@ class PlatformListView(HtmxPartialMixin, FilterView):
             ignored_needs=filterset.ignored_needs,
             download_query=download_query,
             total=total,
-            object_list=with_shown_facts(list(context["object_list"]), needs, vendor_only),
-            closest=with_shown_facts(closest, needs, vendor_only),
+            cards=self.cards(list(context["object_list"]) or closest, needs, vendor_only),
+            closest=closest,
             # The form's own checkboxes, each with how many results adding it would leave.
             need_options=[
                 {
@@ -117,6 +122,22 @@ class PlatformListView(HtmxPartialMixin, FilterView):
             ],
         )
         return context
+
+    def cards(self, platforms, needs, vendor_only):
+        """Each result's card: kept per platform, needs and vendor-only choice while the
+        data stays the same, so a new combination of search, sort and page renders only the
+        cards no other page has."""
+        chosen = ",".join(sorted(c.slug for c in needs))
+        items = {f"{p.pk}|{chosen}|{vendor_only:d}": p for p in platforms}
+
+        def render(missing):
+            context = {"needs": needs, "vendor_only": vendor_only}
+            return [
+                render_to_string(CARD_TEMPLATE, {**context, "platform": platform})
+                for platform in with_shown_facts(missing, needs, vendor_only)
+            ]
+
+        return kept_fragments(self.request, "card", items, render)
 
 
 class PlatformPageView(DetailView):

@@ -232,8 +232,10 @@ def from_stored(request, stored):
     response = HttpResponse(content if gzip_ok or not compressed else gzip.decompress(content))
     for name, value in headers:
         response[name] = value
-    # Strong, and so per representation: the gzip body is not the identity one.
-    response["ETag"] = f'"{etag}-gzip"' if gzip_ok else f'"{etag}"'
+    # Strong, and so per representation: the gzip body is not the identity one. None on what
+    # must not be stored (htmx fragments): nothing would ever revalidate it.
+    if "no-store" not in response.get("Cache-Control", ""):
+        response["ETag"] = f'"{etag}-gzip"' if gzip_ok else f'"{etag}"'
     if compressed:
         if gzip_ok:
             response["Content-Encoding"] = "gzip"
@@ -341,6 +343,36 @@ def cached_until_data_changes(view, params=NO_PARAMS, variant=htmx_variant):
         stored = cache.call("get", key, version=version)
         if stored is not None:
             return from_stored(request, stored)
+        request.fragment_version = version  # for kept_fragments, under the same version
         return build(request, view, args, kwargs, cache, key, version)
 
     return wrapper
+
+
+FRAGMENTS = "fragments"  # the cache alias of kept_fragments (config/settings/base.py)
+
+
+def kept_fragments(request, name, items, render):
+    """The HTML of each of `items` ({key: item}), in order, keeping each piece under the
+    page cache's version while the page renders: a list page of a new filter combination
+    reuses the result cards other pages rendered from the same data today. `key` must hold
+    everything but the data and the date that the piece's HTML depends on; `render(items)`
+    renders a list of items into a list of HTML. Outside a cached page (no version: caching
+    off, or the page not cached) or without a "fragments" cache everything is rendered."""
+    version = getattr(request, "fragment_version", None)
+    if version is None or not items or FRAGMENTS not in settings.CACHES:
+        return render(list(items.values()))
+    cache = SafeCache(caches[FRAGMENTS])
+    names = {key: f"fragment:{name}:{digest(key)}" for key in items}
+    found = cache.call("get_many", list(names.values()), version=version, default={})
+    missing = [key for key in items if names[key] not in found]
+    if missing:
+        fresh = dict(zip(missing, render([items[key] for key in missing]), strict=True))
+        cache.call(
+            "set_many",
+            {names[key]: html for key, html in fresh.items()},
+            CACHE_SECONDS,
+            version=version,
+        )
+        found.update({names[key]: html for key, html in fresh.items()})
+    return [found[names[key]] for key in items]

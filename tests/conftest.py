@@ -87,9 +87,14 @@ def page_cache(settings):
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "tests",
         },
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests-fragments",
+        },
     }
     yield
     caches["default"].clear()
+    caches["fragments"].clear()
 
 
 @pytest.fixture

@@ -165,3 +165,35 @@ def test_a_body_too_big_even_compressed_is_rebuilt_each_time(
     assert queries > 1
     assert response["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(response.content))["schema"] == SCHEMA_VERSION
+
+
+def card_of(response, slug):
+    html = response.content.decode()
+    start = html.index(f'id="compare-{slug}"')
+    return html[html.rindex('<li class="card">', 0, start) : html.index("</li>\n", start)]
+
+
+def test_a_new_filter_combination_reuses_the_cards_other_pages_rendered(client, seeded):
+    first, first_queries = get(client, "/?need=baa&sort=name")
+    # Another sort and search with the same needs: a new page, the same cards.
+    second, second_queries = get(client, "/?need=baa&sort=verified&q=o")
+    assert second.status_code == 200
+    shown = [p.slug for p in second.context["object_list"]]
+    assert shown and "zoom" in shown
+    assert card_of(second, "zoom") == card_of(first, "zoom")
+    # No card needed its facts loaded: no fact, plan state or citation query this time.
+    fresh, fresh_queries = get(client, "/?need=waiting-room&q=o")
+    assert second_queries < fresh_queries
+    assert second_queries < first_queries
+
+
+def test_a_card_follows_an_edit_and_the_needs_it_was_rendered_for(client, seeded):
+    before = card_of(get(client, "/?need=baa")[0], "zoom")
+    other_needs = card_of(get(client, "/?need=baa&need=e2ee&q=zoom")[0], "zoom")
+    assert other_needs != before  # says how it meets 2 needs, not 1
+    assert "2 of your needs" in other_needs or "all 2" in other_needs
+    zoom = Platform.objects.get(slug="zoom")
+    zoom.summary = "A card summary edited just now."
+    zoom.save()
+    after = card_of(get(client, "/?need=baa&q=zoom")[0], "zoom")
+    assert "A card summary edited just now." in after
