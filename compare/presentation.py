@@ -144,6 +144,8 @@ def plan_name(plan):
     """A plan's name, saying "(free)" when the name does not already say so."""
     if plan.free and "free" not in plan.name.lower():
         return _("%(plan)s (free)") % {"plan": plan.name}
+    if plan.trial and "trial" not in plan.name.lower():
+        return _("%(plan)s (free trial)") % {"plan": plan.name}
     return plan.name
 
 

@@ -384,6 +384,7 @@ class PlanInline(admin.TabularInline):
         "name",
         "slug",
         "free",
+        "trial",
         "price_amount",
         "price_currency",
         "price_period",
@@ -506,8 +507,8 @@ class PlatformAdmin(NoDeleteAdmin, VersionedAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(VersionedAdmin):
-    list_display = ["name", "platform", "free", "price_display", "order"]
-    list_filter = ["free", "price_period", "platform"]
+    list_display = ["name", "platform", "free", "trial", "price_display", "order"]
+    list_filter = ["free", "trial", "price_period", "platform"]
     search_fields = ["name", "platform__name", "note"]
     list_select_related = ["platform"]
     prepopulated_fields = {"slug": ["name"]}

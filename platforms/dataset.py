@@ -48,7 +48,7 @@ CRITERION_FIELDS = [
     "recommended",
     "follows_free_plans",
 ]
-PLAN_FIELDS = ["slug", "name", "free", "note"]
+PLAN_FIELDS = ["slug", "name", "free", "trial", "note"]
 SOURCE_FIELDS = ["url", "title", "publisher", "published_on", "accessed_on", "kind"]
 SOURCED_FIELDS = ["note", "verified_on", "contested", "contested_reason"]
 # Unpacked in this order by facts_by_platform.
@@ -178,7 +178,7 @@ def plans_by_platform(platforms, sources):
         plan["price"] = price_of(*price)
         plan["sources"] = citations.get(pk, [])
         plans[platform_id].append(plan)
-        keys[platform_id].append((plan["slug"], plan["free"], pk))
+        keys[platform_id].append((plan["slug"], plan["free"], plan["trial"], pk))
     return plans, keys
 
 
@@ -232,8 +232,10 @@ def facts_by_platform(platforms, sources, plan_keys):
                 (s["published_on"] for s in cited if s["published_on"]), default=None
             ),
             "by_plan": {
-                plan_slug: state_on_plan(state, follows, free, plan_states.get(plan_pk))
-                for plan_slug, free, plan_pk in plan_keys.get(platform_id, ())
+                plan_slug: state_on_plan(
+                    state, follows, free, plan_states.get(plan_pk), plan_trial=trial
+                )
+                for plan_slug, free, trial, plan_pk in plan_keys.get(platform_id, ())
             },
             "sources": citations.get(pk, []),
         }

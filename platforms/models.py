@@ -240,6 +240,14 @@ class Plan(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60)
     free = models.BooleanField(default=False)
+    trial = models.BooleanField(
+        _("free trial"),
+        default=False,
+        help_text=_(
+            "A time-limited free trial, not a free plan: the free-plan question reads "
+            "“partly” on it (as the criterion defines), and it has no price to rank."
+        ),
+    )
     price_amount = models.DecimalField(
         _("price"),
         max_digits=9,
@@ -295,6 +303,10 @@ class Plan(models.Model):
                 condition=Q(free=False) | Q(price_amount__isnull=True) | Q(price_amount=0),
                 name="plan_free_costs_nothing",
             ),
+            models.CheckConstraint(
+                condition=Q(trial=False) | Q(free=False, price_amount__isnull=True),
+                name="plan_trial_is_not_a_free_or_priced_plan",
+            ),
         ]
 
     def __str__(self):
@@ -319,6 +331,8 @@ class Plan(models.Model):
     def price_display(self):
         if self.free:
             return _("Free")
+        if self.trial:
+            return _("Free for a trial period")
         if self.price_amount is None:
             return _("Price not known")
         amount = f"{self.price_amount:,.2f}".removesuffix(".00")
@@ -339,6 +353,14 @@ class Plan(models.Model):
             )
         if self.free and self.price_amount:
             raise ValidationError({"price_amount": _("A free plan has no price.")})
+        if self.trial and self.free:
+            raise ValidationError(
+                {"trial": _("A free trial is not a free plan: untick one of the two.")}
+            )
+        if self.trial and self.price_amount is not None:
+            raise ValidationError(
+                {"price_amount": _("A free trial has no price; give the paid plan's instead.")}
+            )
 
 
 class State(models.TextChoices):
@@ -701,12 +723,15 @@ def evidence_strength(state, contested, quoted_kinds):
     return "third_party"
 
 
-def state_on_plan(state, follows_free_plans, plan_free, override):
+def state_on_plan(state, follows_free_plans, plan_free, override, plan_trial=False):
     """The one rule for a fact's state on a plan: the plan's own state where one is recorded
     (`override`, else None), the platform-wide `state` otherwise; a criterion that follows
-    free plans is "yes" exactly on the free plans."""
+    free plans is "yes" exactly on the free plans, "partly" on a free trial (as the free-plan
+    criterion defines "partly") and "no" on the others."""
     if follows_free_plans:
-        return State.YES if plan_free else State.NO
+        if plan_free:
+            return State.YES
+        return State.PARTIAL if plan_trial else State.NO
     return override if override is not None else state
 
 

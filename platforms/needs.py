@@ -63,7 +63,11 @@ def resolved_state(fact, plan, overrides):
         return fact.state
     override = overrides.get(plan.pk)
     return state_on_plan(
-        fact.state, fact.criterion.follows_free_plans, plan.free, override and override.state
+        fact.state,
+        fact.criterion.follows_free_plans,
+        plan.free,
+        override and override.state,
+        plan_trial=plan.trial,
     )
 
 
@@ -333,8 +337,13 @@ class NeedMask:
             ) + self._sum(self.PlanState.objects.filter(plan=OuterRef("pk")), "plan", replaced)
         if by_price:
             free = self.bits(c for c in by_price if c.is_met_by(State.YES))
+            trial = self.bits(c for c in by_price if c.is_met_by(State.PARTIAL))
             paid = self.bits(c for c in by_price if c.is_met_by(State.NO))
-            price_bits = Case(When(free=True, then=Value(free)), default=Value(paid))
+            cases = [When(free=True, then=Value(free))]
+            # Migrations before 0010 compute masks with a Plan that has no `trial` yet.
+            if any(f.name == "trial" for f in self.Plan._meta.fields):
+                cases.append(When(trial=True, then=Value(trial)))
+            price_bits = Case(*cases, default=Value(paid))
             if self.vendor_only:
                 stated = Case(
                     When(

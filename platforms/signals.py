@@ -26,7 +26,7 @@ from .needs import next_need_bit, recompute_need_masks
 # writes its (possibly outdated) in-memory masks, so those are recomputed after every save.
 INPUTS = {
     Platform: (),
-    Plan: ("platform_id", "free"),
+    Plan: ("platform_id", "free", "trial"),
     Fact: ("platform_id", "criterion_id", "state", "contested"),
     PlanState: ("fact_id", "plan_id", "state"),
     Citation: ("fact_id", "source_id"),

@@ -7,12 +7,13 @@ import random
 from .models import Citation, Criterion, Fact, Plan, PlanState, Platform, Source, State
 from .needs import recompute_need_masks
 
-PLAN_NAMES = ["Free", "Starter", "Pro", "Business", "Enterprise"]
+PLAN_NAMES = ["Free", "Trial", "Starter", "Pro", "Business", "Enterprise"]
 
 
 def create_synthetic_platforms(count, seed=0, prefix="synthetic", max_plans=3):
     """Create `count` published platforms, each with a sourced fact for every criterion and
-    up to `max_plans` plans (some free, some priced) on which some facts differ."""
+    up to `max_plans` plans (some free, some free trials, some priced) on which some facts
+    differ."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     criteria = list(Criterion.objects.all())
     sources = [
@@ -65,11 +66,12 @@ def create_synthetic_platforms(count, seed=0, prefix="synthetic", max_plans=3):
             name=name,
             slug=name.lower(),
             free=name == "Free",
+            trial=name == "Trial",
             order=order,
             **(
                 {"price_amount": decimal.Decimal(rng.randrange(5, 90)), "price_currency": "USD"}
                 | {"price_period": rng.choice(["provider_month", "user_year"])}
-                if name != "Free" and rng.random() < 0.7
+                if name not in {"Free", "Trial"} and rng.random() < 0.7
                 else {}
             ),
         )

@@ -223,3 +223,35 @@ def test_json_export_is_schema_3_with_evidence(client, seeded):
     assert set(citation) >= {"source", "quote", "seen_on"}
     assert set(data["sources"][citation["source"]]) >= {"kind", "url", "title"}
     json.dumps(data)  # plain data throughout
+
+
+def test_a_free_trial_is_not_a_free_plan(client, seeded):
+    """The free-plan criterion reads "partly" on a trial, as it defines "partly": a BAA on
+    a trial account does not make "BAA offered" + "Free plan" true."""
+    trial = Plan.objects.get(platform__slug="spruce-health", slug="trial")
+    assert trial.trial and not trial.free
+    dataset = client.get("/platforms.json").json()
+    spruce = next(p for p in dataset["platforms"] if p["slug"] == "spruce-health")
+    assert spruce["facts"]["free-plan"]["by_plan"] == {
+        "trial": "partial",
+        "basic": "no",
+        "communicator": "no",
+    }
+    assert next(p for p in spruce["plans"] if p["slug"] == "trial")["trial"] is True
+    for slug in ("spruce-health", "sessionshealth"):
+        assert slug not in listed_slugs(client, ["free-plan"])
+        assert slug not in listed_slugs(client, ["baa", "free-plan"])
+    # The closest match says what each plan misses.
+    html = client.get("/", {"need": ["baa", "free-plan"], "q": "spruce"}).content.decode()
+    assert "Free trial misses: Free plan (partly)" in html
+    # Ticked as a free plan again, the same trial would count: the flag decides, not the name.
+    Plan.objects.filter(pk=trial.pk).update(trial=False, free=True)
+    recompute_need_masks()
+    assert "spruce-health" in listed_slugs(client, ["free-plan"])
+
+
+def test_a_trial_has_no_price_to_rank(client, seeded):
+    html = client.get("/", {"need": ["baa"], "q": "spruce"}).content.decode()
+    assert "Cheapest plan that meets your needs: Free trial" not in html
+    page = client.get("/platforms/spruce-health/").content.decode()
+    assert "Free for a trial period" in page

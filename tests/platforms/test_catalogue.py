@@ -137,7 +137,7 @@ def test_prices_and_plan_states_are_sourced(seeded):
         assert any(f"${plan.price_amount:.0f}" in q for q in quotes), plan
     spruce = {p.slug: p.price_display for p in Plan.objects.filter(platform__slug="spruce-health")}
     assert spruce["basic"] == "USD 24 per user per month"
-    assert spruce["trial"] == "Free"
+    assert spruce["trial"] == "Free for a trial period"  # a trial, not a free plan
 
     residency = Fact.objects.get(platform__slug="zoom", criterion__slug="data-residency")
     assert residency.contested and residency.contested_reason

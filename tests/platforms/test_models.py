@@ -7,7 +7,16 @@ from django.utils import timezone
 from model_bakery import baker
 
 from platforms.forms import FactForm
-from platforms.models import Criterion, Fact, Incident, Source, State
+from platforms.models import (
+    Criterion,
+    Fact,
+    Incident,
+    Plan,
+    Platform,
+    Source,
+    State,
+    state_on_plan,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +122,38 @@ def test_stale_after_twelve_months(criterion):
     new = baker.make(Fact, criterion=criterion, verified_on=today - datetime.timedelta(days=10))
     assert old.is_stale and not new.is_stale
     assert list(Fact.objects.stale()) == [old]
+
+
+def test_a_free_trial_reads_partly_on_the_free_plan_question_only():
+    assert state_on_plan(State.PARTIAL, True, False, None, plan_trial=True) == State.PARTIAL
+    assert state_on_plan(State.PARTIAL, True, True, None) == State.YES
+    assert state_on_plan(State.PARTIAL, True, False, None) == State.NO
+    # Any other criterion: the trial's own state or the platform-wide one, as for any plan.
+    assert state_on_plan(State.YES, False, False, None, plan_trial=True) == State.YES
+    assert state_on_plan(State.YES, False, False, State.NO, plan_trial=True) == State.NO
+
+
+def test_a_free_trial_is_neither_a_free_plan_nor_priced():
+    platform = baker.make(Platform)
+    both = Plan(platform=platform, name="Trial", slug="trial", free=True, trial=True)
+    with pytest.raises(ValidationError) as refused:
+        both.full_clean()
+    assert "trial" in refused.value.message_dict
+    priced = Plan(
+        platform=platform,
+        name="Trial",
+        slug="trial",
+        trial=True,
+        price_amount=10,
+        price_currency="USD",
+        price_period="month",
+    )
+    with pytest.raises(ValidationError) as refused:
+        priced.full_clean()
+    assert "price_amount" in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Plan.objects.create(platform=platform, name="T", slug="t", free=True, trial=True)
+    trial = Plan(platform=platform, name="Trial", slug="trial", trial=True)
+    trial.full_clean()
+    assert trial.monthly_price is None  # nothing to rank
+    assert str(trial.price_display) == "Free for a trial period"
