@@ -30,7 +30,10 @@ def free_trials_become_trials(apps, schema_editor):
     fields = [f.attname for f in Plan._meta.concrete_fields if f.attname in kept]
     for plan in trials:
         plan.free, plan.trial = False, True
-        plan.save(update_fields=["free", "trial"])
+        plan.price_amount, plan.price_currency, plan.price_period = None, "", ""
+        plan.save(
+            update_fields=["free", "trial", "price_amount", "price_currency", "price_period"]
+        )
         HistoricalPlan.objects.using(using).create(
             **{name: getattr(plan, name) for name in fields},
             history_date=now,
@@ -64,7 +67,6 @@ class Migration(migrations.Migration):
                 verbose_name="free trial",
             ),
         ),
-        migrations.RunPython(free_trials_become_trials, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="plan",
             constraint=models.CheckConstraint(
@@ -76,4 +78,6 @@ class Migration(migrations.Migration):
                 name="plan_trial_is_not_a_free_or_priced_plan",
             ),
         ),
+        # Last: on PostgreSQL no ALTER TABLE may follow the data step in its transaction.
+        migrations.RunPython(free_trials_become_trials, migrations.RunPython.noop),
     ]
