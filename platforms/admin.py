@@ -87,23 +87,25 @@ class SourcingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        unsourced = models.Q(pk__in=Fact.objects.unsourced().values("pk"))
-        unknown = models.Q(state=State.UNKNOWN)
+        # The rules applied to the changelist's own queryset (a FactQuerySet), not as
+        # `pk__in` a second query of them: PostgreSQL ran that row by row (30 s on the seed).
         match self.value():
             case "unsourced":
-                return queryset.filter(unsourced)
+                return queryset.unsourced()
             case "sourced":
-                return queryset.exclude(unsourced)
+                return queryset.sourced()
             case "unsourced-claim":
-                return queryset.filter(pk__in=Fact.objects.unsourced_claims().values("pk"))
+                return queryset.unsourced_claims()
             case "unknown":
-                return queryset.filter(unknown)
+                return queryset.filter(state=State.UNKNOWN)
             case "needs-work":
-                return queryset.filter(unsourced | unknown)
+                return queryset.filter(
+                    ~models.Q(queryset.has_quoted_citation()) | models.Q(state=State.UNKNOWN)
+                )
             case "old-evidence":
                 return queryset.filter(pk__in=Fact.objects.old_evidence().values("pk"))
             case "third-party":
-                return queryset.filter(pk__in=Fact.objects.contested_or_third_party().values("pk"))
+                return queryset.contested_or_third_party()
         return queryset
 
 

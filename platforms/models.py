@@ -535,11 +535,19 @@ class FactManager(models.Manager):
 
 
 class FactQuerySet(SourcedQuerySet):
+    @staticmethod
+    def has_quoted_citation():
+        """The condition "a citation of the fact quotes its page" (an empty quote proves
+        nothing), for filter() and exclude() of this queryset directly: PostgreSQL plans it
+        as a semi-join, where `pk__in` a subquery of it could take it row by row."""
+        return models.Exists(Citation.objects.quoted().filter(fact=models.OuterRef("pk")))
+
     def unsourced(self):
-        """Facts with no citation that quotes its page (an empty quote proves nothing)."""
-        return self.exclude(
-            models.Exists(Citation.objects.quoted().filter(fact=models.OuterRef("pk")))
-        )
+        """Facts with no citation that quotes its page."""
+        return self.exclude(self.has_quoted_citation())
+
+    def sourced(self):
+        return self.filter(self.has_quoted_citation())
 
     def unsourced_claims(self):
         """The one definition of "a claim without a quoted source": a known state that no
