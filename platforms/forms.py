@@ -71,9 +71,7 @@ class FactForm(forms.ModelForm):
         require_check_date(self)
         state = cleaned.get("state")
         if "state" in self.changed_data and state and state != State.UNKNOWN:
-            quoted = self.instance.pk and Fact.objects.filter(pk=self.instance.pk).exclude(
-                pk__in=Fact.objects.unsourced()
-            )
+            quoted = self.instance.pk and Fact.objects.filter(pk=self.instance.pk).sourced()
             if not quoted:
                 self.add_error(
                     "state",
