@@ -19,7 +19,7 @@ BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
 
 
 def with_evidence(platforms, incidents=False):
-    """The platforms of `platforms` (a queryset), loaded with what a page needs to show
+    """The platforms of `platforms` (a queryset or a list), loaded with what a page needs to show
     their plans, facts and encryption paths with the evidence (and with `incidents`, their
     incidents): the platform page, its checklist and the comparison.
 
