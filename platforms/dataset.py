@@ -21,6 +21,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
+from .history import last_changed_at
 from .models import (
     Citation,
     Criterion,
@@ -284,7 +285,7 @@ def build_dataset(platforms=None):
                 incident["cves"] = split_cves(incident["cves"])
         return {
             "schema": SCHEMA_VERSION,
-            "generated_at": timezone.now().isoformat(timespec="seconds"),
+            "generated_at": (last_changed_at() or timezone.now()).isoformat(timespec="seconds"),
             "criteria": list(Criterion.objects.values(*CRITERION_FIELDS)),
             "sources": sources.rows,
             "platforms": [

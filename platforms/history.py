@@ -5,7 +5,8 @@ import dataclasses
 import difflib
 import re
 
-from django.db.models import ManyToManyField, Q
+from django.apps import apps
+from django.db.models import ManyToManyField, Max, Q, Value
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -97,6 +98,27 @@ def changes_since(model, pk, since, limit=50):
             )
     changes.sort(key=lambda change: change["when"])
     return changes[-limit:]
+
+
+def last_changed_at():
+    """When the platform data last changed: the newest entry of any of its change histories
+    (every save and delete through the ORM writes one), so a function of the data that every
+    server agrees on. None for data without a history (see record_current_state)."""
+    histories = [
+        model.history.model
+        for model in apps.get_app_config("platforms").get_models()
+        if hasattr(model, "history") and not hasattr(model, "instance_type")
+    ]
+    # One row per table: grouped by a constant, the aggregate covers all of its rows.
+    first, *others = (
+        model.objects.order_by()
+        .annotate(all=Value(1))
+        .values("all")
+        .values_list(Max("history_date"))
+        for model in histories
+    )
+    newest = first.union(*others, all=True)
+    return max((when for (when,) in newest if when is not None), default=None)
 
 
 def record_current_state(models, reason, update=False):

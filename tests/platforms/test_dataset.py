@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from platforms.dataset import SCHEMA_VERSION, build_dataset, fact_sources
 from platforms.models import Citation, Criterion, Fact, PlanState, Platform, Source
@@ -73,6 +74,17 @@ def test_unpublished_platforms_are_left_out(client, seeded):
     Platform.objects.filter(slug="vsee").update(published=False)
     slugs = {p["slug"] for p in client.get("/platforms.json").json()["platforms"]}
     assert "vsee" not in slugs and "zoom" in slugs
+
+
+def test_generated_at_is_when_the_data_last_changed(seeded, monkeypatch):
+    first = build_dataset()["generated_at"]
+    later = timezone.now() + datetime.timedelta(minutes=5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert build_dataset()["generated_at"] == first  # rebuilt elsewhere later: the same bytes
+    zoom = Platform.objects.get(slug="zoom")
+    zoom.summary += " Edited."
+    zoom.save()
+    assert build_dataset()["generated_at"] == later.isoformat(timespec="seconds")
 
 
 def copy_platform(platform, slug):
