@@ -163,7 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# The site ships in English only (no locale/ directory, no LocaleMiddleware): without the
+# translation machinery each of a page's thousands of gettext, plural and get_language calls
+# is a plain return instead of a catalogue lookup through a thread-local, a fifth of a
+# page's render (bench/notes.md). The texts keep their gettext markers for a translation.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
