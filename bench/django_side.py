@@ -25,6 +25,7 @@ from django.core.cache import caches  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from targets import CLIENT_HEADERS  # noqa: E402 - bench/, this script's own directory
 
 from platforms.models import Fact, Platform  # noqa: E402
 from platforms.synthetic import create_synthetic_platforms  # noqa: E402
@@ -76,10 +77,12 @@ def measure(specs, misses=5, hits=5):
     """For each (name, url, headers): SQL queries and time when the page cache misses (it is
     cleared first) and when it hits, and the response's bytes. One request to each URL comes
     first, uncounted: it compiles the URL's templates, which a worker does once in its life,
-    not on every miss."""
+    not on every miss. Requests carry the Accept-Encoding every browser sends, as wrk's do:
+    a body the app keeps compressed is then sent as it is kept."""
     client = Client()
     rows = {}
     for name, url, headers in specs:
+        headers = {**CLIENT_HEADERS, **headers}
         miss_ms, hit_ms = [], []
         clear_caches()
         client.get(url, headers=headers, secure=True)
@@ -95,6 +98,8 @@ def measure(specs, misses=5, hits=5):
             if ms > SLOW_MS:
                 break
         body = response.content
+        if response.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
         rows[name] = {
             "status": response.status_code,
             "queries_first": miss_queries,

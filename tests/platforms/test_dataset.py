@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import pytest
 from django.db.models import Q
@@ -267,3 +268,6 @@ def test_the_dataset_is_compact_json(client, seeded):
     assert "\n" not in body  # no indentation; the summary's break is written as \\n
     assert "Zoom für Ärzte – “Zoom for Healthcare”.\\nSecond line." in body  # not \\u-escaped
     assert body.startswith('{"schema":3,"generated_at":')  # no spaces after , and :
+    # orjson writes exactly what the standard library's compact, non-ASCII encoder would.
+    expected = json.dumps(build_dataset(), ensure_ascii=False, separators=(",", ":"))
+    assert body == expected
