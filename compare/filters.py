@@ -27,16 +27,6 @@ class KnownChoicesField(forms.ModelMultipleChoiceField):
         return obj.need_label
 
 
-class NeedCheckboxes(forms.CheckboxSelectMultiple):
-    """The need checkboxes, each with an id that names its need (`need-baa`), so a link or
-    a facet count can point at it."""
-
-    def create_option(self, name, value, *args, **kwargs):
-        option = super().create_option(name, value, *args, **kwargs)
-        option["attrs"]["id"] = f"need-{value}"
-        return option
-
-
 class NeedFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KnownChoicesField
 
@@ -84,7 +74,9 @@ class PlatformFilter(django_filters.FilterSet):
         label=_("What you need"),
         queryset=Criterion.objects.filterable(),
         to_field_name="slug",
-        widget=NeedCheckboxes,
+        # Written out in compare/platform_list.html, each with an id that names its need
+        # (`need-baa`), so a link or a facet count can point at it.
+        widget=forms.CheckboxSelectMultiple,
     )
     vendor_only = SwitchFilter(
         label=_("Count only what the vendor itself states"),

@@ -101,6 +101,7 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         download_query.pop("page", None)  # every page
         if filterset.ignored_needs:
             download_query.setlist("need", [c.slug for c in needs])
+        submitted_needs = set(filterset.form["need"].value() or ())
         context.update(
             # "Clear all" is offered once anything narrows or reorders the list.
             filtered=filterset.is_narrowed,
@@ -111,14 +112,15 @@ class PlatformListView(HtmxPartialMixin, FilterView):
             total=total,
             cards=self.cards(list(context["object_list"]) or closest, needs, vendor_only),
             closest=closest,
-            # The form's own checkboxes, each with how many results adding it would leave.
+            # The need checkboxes, ticked as the link asks, each with how many results
+            # adding it would leave.
             need_options=[
                 {
-                    "checkbox": checkbox,
-                    "criterion": checkbox.data["value"].instance,
-                    "count": facets.get(str(checkbox.data["value"])),
+                    "criterion": criterion,
+                    "checked": criterion.slug in submitted_needs,
+                    "count": facets.get(criterion.slug),
                 }
-                for checkbox in filterset.form["need"]
+                for criterion in filterset.criteria
             ],
         )
         return context
