@@ -29,6 +29,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     Max,
     OuterRef,
     Q,
@@ -38,7 +39,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import Exact
 
 from .models import (
     MAX_NEED_BIT,
@@ -415,11 +415,34 @@ def mask_column(vendor_only):
     return "vendor_need_mask" if vendor_only else "need_mask"
 
 
+class MaskHolds(Func):
+    """`(mask & bits) = bits`: the stored mask holds every one of `bits`. One SQL node with
+    the integer written in: a tree of combined expressions (a bitand, its values, the
+    comparison) is resolved, copied and given output fields anew in every query, about a
+    fifth of a new search's time."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, column, bits):
+        bits = int(bits)  # an int, never text: written into the SQL
+        super().__init__(F(column), template=f"((%(expressions)s & {bits}) = {bits})")
+
+
+class MasksNeedsMet(Func):
+    """How many of the need bits `bits` a stored mask holds: the sum of each bit, one SQL
+    node (see MaskHolds)."""
+
+    output_field = models.IntegerField()
+
+    def __init__(self, column, bits):
+        terms = " + ".join(f"((%(expressions)s >> {int(bit)}) & 1)" for bit in bits)
+        super().__init__(F(column), template=f"({terms or '0'})")
+
+
 def holds(bits, vendor_only):
     """The condition: a row's stored mask (a Plan's, or a Platform's read without plans)
     holds every one of `bits`."""
-    masked = F(mask_column(vendor_only)).bitand(Value(bits))
-    return Q(Exact(masked, Value(bits)))
+    return Q(MaskHolds(mask_column(vendor_only), bits))
 
 
 def without_plans():
@@ -450,12 +473,7 @@ def platforms_meeting(platforms, needs, vendor_only=False):
 
 def needs_met_expression(needs, vendor_only):
     """How many of `needs` a row's stored mask holds."""
-    column = F(mask_column(vendor_only))
-    count = sum(
-        (column.bitrightshift(Value(need.need_bit)).bitand(Value(1)) for need in needs),
-        start=Value(0),
-    )
-    return ExpressionWrapper(count, output_field=models.IntegerField())
+    return MasksNeedsMet(mask_column(vendor_only), [need.need_bit for need in needs])
 
 
 def with_needs_met(platforms, needs, vendor_only=False):
