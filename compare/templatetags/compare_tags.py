@@ -1,9 +1,10 @@
 import functools
+import html
 
 from django import template
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -47,81 +48,57 @@ def fact_state(fact, label=None, need=False, strength=True):
     Written out here rather than by an inclusion template: the list, compare and platform
     pages show it 30 to 120 times each, and a template per cell was a third of the time
     an uncached page took to render."""
-    return state_html(state_context(fact, label, need, strength))
-
-
-def state_context(fact, label=None, need=False, strength=True):
     if fact is None:
-        return {"missing": True, "label": label}
+        prefix = f"{esc(label)}: " if label else ""
+        return mark_safe(  # noqa: S308 - the label escaped
+            '<span class="state state-unknown"><span class="icon" aria-hidden="true">?</span> '
+            f"{prefix}No entry yet</span>\n"
+        )
     state = State(fact.state)
-    context = {
-        "fact": fact,
-        "label": label,
-        "icon": STATE_ICONS[state],
-        "words": state.label,
-        "verdict": "",
-        "plan_groups": getattr(fact, "plan_groups", []),
-        "strength": STRENGTHS.get(fact.strength) if strength else None,
-        "strength_code": fact.strength,
-    }
+    words, verdict, advice = state.label, "", None
     if state == State.UNKNOWN:
-        context["verdict"] = "unknown"
+        verdict = "unknown"
     elif need:
-        context["verdict"] = "met" if fact.meets_need else "unmet"
+        verdict = "met" if fact.meets_need else "unmet"
     else:
         advice = fact.criterion.advice_for(fact.state)
-        context["words"] = ADVICE_WORDS.get(advice, state.label)
-        context["advice"] = advice
-    return context
-
-
-def state_html(c):
-    """The markup of fact_state: one <span class="state state-…"> with icon and words."""
-    label = c["label"]
-    if c.get("missing"):
-        return format_html(
-            '<span class="state state-unknown"><span class="icon" aria-hidden="true">?</span> '
-            "{}No entry yet</span>\n",
-            format_html("{}: ", label) if label else "",
-        )
-    fact, verdict, advice = c["fact"], c["verdict"], c.get("advice")
+        words = ADVICE_WORDS.get(advice, state.label)
     classes = f"state state-{fact.state}"
     if verdict:
         classes += f" verdict-{verdict}"
     if advice:
         classes += f" advice-{advice}"
-    if c["plan_groups"]:
-        reading = format_html(
-            '<span class="by-plan">{}</span>',
-            mark_safe(  # noqa: S308 - each part escaped by format_html
-                " · ".join(
-                    format_html("{} on {}", group["label"], ", ".join(group["plans"]))
-                    for group in c["plan_groups"]
-                )
-            ),
+    if plan_groups := getattr(fact, "plan_groups", None):
+        reading = " · ".join(
+            f"{esc(group['label'])} on {esc(', '.join(group['plans']))}" for group in plan_groups
         )
+        reading = f'<span class="by-plan">{reading}</span>'
     else:
-        reading = conditional_escape(c["words"])
+        reading = esc(words)
     parts = [
-        format_html(
-            '<span class="{}"><span class="icon" aria-hidden="true">{}</span> ', classes, c["icon"]
-        ),
-        format_html('<span class="state-label">{}:</span> ', label) if label else "",
+        f'<span class="{esc(classes)}"><span class="icon" aria-hidden="true">'
+        f"{STATE_ICONS[state]}</span> ",
+        f'<span class="state-label">{esc(label)}:</span> ' if label else "",
         reading,
-        format_html(" ({})", fact.detail) if fact.detail else "",
+        f" ({esc(fact.detail)})" if fact.detail else "",
         VERDICT_HTML.get(verdict, ""),
     ]
-    if c["strength"]:
-        icon, words = c["strength"]
+    code = fact.strength if strength else None
+    if code in STRENGTHS:
+        icon, strength_words = STRENGTHS[code]
         parts.append(
-            format_html(
-                ' <span class="strength strength-{}"><span aria-hidden="true">{}</span> {}</span>',
-                c["strength_code"],
-                icon,
-                words,
-            )
+            f' <span class="strength strength-{esc(code)}"><span aria-hidden="true">{icon}'
+            f"</span> {esc(strength_words)}</span>"
         )
     return mark_safe("".join(parts) + "</span>\n")  # noqa: S308 - every part escaped above
+
+
+def esc(value):
+    """Django's conditional_escape (text escaped, safe HTML kept as it is) without its
+    lazy-argument wrapper, which cost more than the escaping in these hot tags."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 VERDICT_HTML = {
@@ -155,27 +132,25 @@ def _time_html(value, language):
 def evidence_dates(fact):
     """ "Checked on" and "evidence from" kept apart; an unknown fact was searched, not
     verified."""
+    checked = time_html(fact.verified_on)
     if fact.state == State.UNKNOWN:
-        return format_html(
-            '<p class="meta dates">Searched on {}, not found.</p>\n', time_html(fact.verified_on)
-        )
-    evidence_from = fact.evidence_from
-    return format_html(
-        '<p class="meta dates">Checked on {} · Evidence from {}</p>\n',
-        time_html(fact.verified_on),
-        time_html(evidence_from) if evidence_from else "undated pages",
-    )
+        html_text = f'<p class="meta dates">Searched on {checked}, not found.</p>\n'
+    else:
+        evidence_from = fact.evidence_from
+        newest = time_html(evidence_from) if evidence_from else "undated pages"
+        html_text = f'<p class="meta dates">Checked on {checked} · Evidence from {newest}</p>\n'
+    return mark_safe(html_text)  # noqa: S308 - two <time> tags of dates
 
 
 @register.simple_tag
 def refs(numbers):
     """Footnote marks for the sources a place cites (compare.presentation.Footnotes)."""
-    marks = format_html_join(
-        "",
-        '<sup class="ref"><a href="#source-{}" id="{}" aria-label="Source {}">[{}]</a></sup>',
-        ((n, n.anchor, n, n) for n in numbers or ()),
+    marks = "".join(
+        f'<sup class="ref"><a href="#source-{n}" id="{esc(n.anchor)}" aria-label="Source {n}">'
+        f"[{n}]</a></sup>"
+        for n in numbers or ()
     )
-    return format_html("{}\n", marks)
+    return mark_safe(marks + "\n")  # noqa: S308 - numbers, and the anchors escaped
 
 
 STALE_HTML = mark_safe(
@@ -193,19 +168,15 @@ def markers(item):
     """Stale, old-evidence and contested markers of a fact or an encryption path."""
     contested = ""
     if getattr(item, "contested", False):
-        contested = format_html(
+        reason = esc(item.contested_reason)
+        contested = (
             '<details class="marker marker-contested"><summary><span aria-hidden="true">⚖'
-            "</span> Contested</summary><p>{}</p></details>"
-            '<span class="marker marker-contested print-only">⚖ Contested: {}</span>',
-            item.contested_reason,
-            item.contested_reason,
+            f"</span> Contested</summary><p>{reason}</p></details>"
+            f'<span class="marker marker-contested print-only">⚖ Contested: {reason}</span>'
         )
-    return format_html(
-        "{}\n{}\n{}\n",
-        STALE_HTML if getattr(item, "is_stale", False) else "",
-        OLD_EVIDENCE_HTML if getattr(item, "has_old_evidence", False) else "",
-        contested,
-    )
+    stale = STALE_HTML if getattr(item, "is_stale", False) else ""
+    old = OLD_EVIDENCE_HTML if getattr(item, "has_old_evidence", False) else ""
+    return mark_safe(f"{stale}\n{old}\n{contested}\n")  # noqa: S308 - the reason escaped
 
 
 REVIEW_HTML = mark_safe(
@@ -226,18 +197,23 @@ def review_marker(fact):
 def correction_link(fact, show_open=False):
     """The "Suggest a correction" link of a fact and, with `show_open`, how many readers'
     corrections of it are open (corrections.models.annotate_open_corrections)."""
-    url = reverse("corrections:suggest", args=[fact.platform.slug, fact.criterion.slug])
+    platform, criterion = fact.platform, fact.criterion
+    url = suggestion_url(platform.slug, criterion.slug)
     count = getattr(fact, "open_corrections", 0) if show_open else 0
     open_note = ""
     if count:
         words = ngettext("%(count)d correction open", "%(count)d corrections open", count)
         words %= {"count": count}
-        open_note = format_html(' <span class="open-corrections">{}</span>', words)
-    return format_html(
-        '<span class="correction"><a class="suggest-correction" href="{}">Suggest a correction'
-        '<span class="visually-hidden"> to {} on {}</span></a>{}</span>\n',
-        url,
-        fact.criterion.label,
-        fact.platform.name,
-        open_note,
+        open_note = f' <span class="open-corrections">{esc(words)}</span>'
+    return mark_safe(  # noqa: S308 - every part escaped
+        f'<span class="correction"><a class="suggest-correction" href="{esc(url)}">Suggest a '
+        f'correction<span class="visually-hidden"> to {esc(criterion.label)} on '
+        f"{esc(platform.name)}</span></a>{open_note}</span>\n"
     )
+
+
+@functools.lru_cache(maxsize=8192)
+def suggestion_url(platform_slug, criterion_slug):
+    # The URLconf never changes while the process runs; reverse() took a fifth of the
+    # compare page's cells.
+    return reverse("corrections:suggest", args=[platform_slug, criterion_slug])
