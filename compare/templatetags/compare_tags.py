@@ -217,3 +217,109 @@ def suggestion_url(platform_slug, criterion_slug):
     # The URLconf never changes while the process runs; reverse() took a fifth of the
     # compare page's cells.
     return reverse("corrections:suggest", args=[platform_slug, criterion_slug])
+
+
+CELL_BREAK = "\n" + " " * 12  # as the compare template indents a cell's parts
+
+
+@register.simple_tag
+def comparison_cell(platform, fact):
+    """One cell of the comparison table: the fact's state, its footnote marks, plan scope,
+    dates, markers, review marker and correction link. One tag, not one per part: with four
+    platforms the table has over a hundred cells."""
+    parts = [fact_state(fact)]
+    if fact:
+        scope = (
+            f'<span class="scope">Plans: {esc(fact.plan_scope)}</span>' if fact.plan_scope else ""
+        )
+        parts += [
+            refs(fact.refs),
+            CELL_BREAK,
+            scope,
+            CELL_BREAK,
+            evidence_dates(fact),
+            CELL_BREAK,
+            markers(fact),
+            CELL_BREAK,
+            review_marker(fact),
+            CELL_BREAK,
+            correction_link(fact),
+        ]
+    cell = "".join(parts)
+    return mark_safe(f'<td data-platform="{esc(platform.name)}">{cell}</td>')  # noqa: S308
+
+
+@register.simple_tag
+def footnote_list(footnotes):
+    """The page's numbered sources (compare.presentation.Footnotes), each with its links
+    back to where it is cited: a tag rather than a template for the same reason as the
+    cells, a dozen variables for each of up to fifty sources."""
+    if not footnotes:
+        return mark_safe("\n")
+    items = []
+    for number, source, places in footnotes:
+        url = esc(source.url)
+        published = f"dated {time_html(source.published_on)}" if source.published_on else "undated"
+        if len(places) == 1:
+            back = (
+                f'<a href="#{esc(places[0].anchor)}" aria-label="Back to where source {number} '
+                'is cited">↩ Back</a>'
+            )
+        else:
+            back = "Back to where it is cited:" + "".join(
+                f' <a href="#{esc(place.anchor)}" aria-label="Back to citation {counter} of '
+                f'source {number}">↩ {counter}</a>'
+                for counter, place in enumerate(places, 1)
+            )
+        items.append(
+            f'\n    <li id="source-{number}" value="{number}">\n'
+            f'      <a class="source-title" href="{url}" rel="noopener noreferrer">'
+            f'{esc(source.title)}</a><span class="source-sep">,</span>\n'
+            f'      <span class="source-publisher">{esc(source.publisher)}</span> '
+            f'<span class="source-meta">({esc(str(source.get_kind_display()).lower())}),\n'
+            f"      {published};\n"
+            f"      accessed {time_html(source.accessed_on)}</span>"
+            f'<span class="source-url print-only"> {url}</span>\n'
+            f'      <span class="backrefs">{back}</span>\n'
+            "    </li>\n    "
+        )
+    return mark_safe(  # noqa: S308 - every part escaped
+        '\n<section class="footnotes" aria-labelledby="sources-heading">\n'
+        '  <h2 id="sources-heading">Sources</h2>\n  <ol>\n    '
+        + "".join(items)
+        + "\n  </ol>\n</section>\n\n"
+    )
+
+
+@register.simple_tag
+def quotes(citations):
+    """What each cited source says, in a <details>: the quoted sentence (or that none is
+    recorded yet), the footnote number, the source and when it was seen there. A tag, as
+    the platform page shows it for each of its facts."""
+    citations = list(citations)
+    if not citations:
+        return mark_safe("\n")
+    summary = ngettext(
+        "What the source says", "What the %(counter)s sources say", len(citations)
+    ) % {"counter": len(citations)}
+    items = []
+    for citation in citations:
+        source = citation.source
+        url = esc(source.url)
+        if citation.quote:
+            said = f'<blockquote cite="{url}"><p>“{esc(citation.quote)}”</p></blockquote>'
+        else:
+            said = '<p class="marker">No quote recorded for this source yet.</p>'
+        ref = getattr(citation, "ref", None)
+        items.append(
+            f"<li>{said}\n"
+            f'    <p class="meta">{f"[{ref}] " if ref else ""}'
+            f'<a href="{url}" rel="noopener noreferrer">{esc(source.title)}</a>, '
+            f"{esc(source.publisher)} ({esc(str(source.get_kind_display()).lower())}), seen "
+            f"{time_html(citation.seen_on)}</p></li>"
+        )
+    return mark_safe(  # noqa: S308 - every part escaped
+        f'<details class="quotes"><summary>{esc(summary)}</summary>\n  <ul>'
+        + "".join(items)
+        + "</ul>\n</details>\n"
+    )
