@@ -13,6 +13,7 @@ Everything that differs between machines comes from the environment:
   (e.g. a private network or a socket).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -60,3 +61,13 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" id=%({x-request-i
 
 # gunicorn's runtime control socket (in the user's home by default) is not used here.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """The app is loaded in the master (preload_app), before the workers fork: its objects
+    (Django, the URLconf, the compiled settings) are moved out of the cycle collector's
+    reach, so a worker's full collections walk only what its requests made, and the pages
+    they share with the master stay shared instead of being copied as the collector touches
+    them."""
+    gc.collect()
+    gc.freeze()
