@@ -1,7 +1,6 @@
 from urllib.parse import urlencode
 
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
@@ -23,6 +22,7 @@ from .presentation import (
     with_evidence,
     with_shown_facts,
 )
+from .templatetags.compare_tags import platform_card
 
 
 def partial_template(request, template, partial):
@@ -56,9 +56,6 @@ class HtmxPartialMixin:
 
     def render_to_response(self, *args, **kwargs):
         return vary_on_htmx(self.request, super().render_to_response(*args, **kwargs))
-
-
-CARD_TEMPLATE = "components/_platform_card.html"
 
 
 class PlatformListView(HtmxPartialMixin, FilterView):
@@ -133,9 +130,8 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         items = {f"{p.pk}|{chosen}|{vendor_only:d}": p for p in platforms}
 
         def render(missing):
-            context = {"needs": needs, "vendor_only": vendor_only}
             return [
-                render_to_string(CARD_TEMPLATE, {**context, "platform": platform})
+                platform_card(platform, needs, vendor_only)
                 for platform in with_shown_facts(missing, needs, vendor_only)
             ]
 

@@ -323,3 +323,59 @@ def quotes(citations):
         + "".join(items)
         + "</ul>\n</details>\n"
     )
+
+
+def platform_card(platform, needs, vendor_only):
+    """A result's card in the list (compare.presentation.with_shown_facts loads what it
+    shows): name, vendor, summary, the badge facts, with chosen needs how far it meets them
+    and on which plans, its cheapest such plan, and the box that adds it to a comparison.
+    Written out here, as the cells are: thirty cards a page, and a template render each was
+    a quarter of a new search's time."""
+    name, slug = esc(platform.name), esc(platform.slug)
+    badges = "".join(
+        f"<li>{fact_state(fact, fact.criterion.label)}</li>" for fact in platform.badges
+    )
+    chosen = ""
+    if needs:
+        n, met = len(needs), platform.needs_met
+        if met == n:
+            meets = ngettext("Meets your need", "Meets all %(counter)s of your needs", n)
+        else:
+            meets = ngettext(
+                "Meets %(met)s of your %(counter)s need at best",
+                "Meets %(met)s of your %(counter)s needs at best",
+                n,
+            )
+        meets = esc(meets % {"counter": n, "met": met})
+        if vendor_only:
+            meets += ", counting only what the vendor states"
+        lines = ""
+        if platform.plan_lines:
+            lines = "".join(f"<li>{esc(line)}</li>" for line in platform.plan_lines)
+            lines = f'<ul class="plan-lines">{lines}</ul>'
+        weaker = ""
+        if platform.needs_evidence:
+            weaker = "; ".join(
+                fact_state(fact, fact.criterion.need_label, need=True)
+                for fact in platform.needs_evidence
+            )
+            weaker = f'<p class="evidence-note">Weaker evidence: {weaker}.</p>'
+        chosen = (
+            f'\n  <div class="needs-met">\n    <p>{meets}.</p>\n    {lines}\n    {weaker}\n'
+            "  </div>\n  "
+        )
+    cheapest = f'<p class="cheapest">{esc(platform.cheapest)}</p>' if platform.cheapest else ""
+    return mark_safe(  # noqa: S308 - every part escaped
+        '\n<li class="card">\n'
+        f'  <h3 class="card-title"><a href="{esc(platform.get_absolute_url())}">{name}</a></h3>\n'
+        f'  <p class="vendor">{esc(platform.vendor)}</p>\n'
+        f"  <p>{esc(platform.summary)}</p>\n"
+        f'  <ul class="badges" aria-label="Key facts for {name}">\n    {badges}\n  </ul>\n'
+        f"  {chosen}\n"
+        f"  {cheapest}\n"
+        '  <p class="add-compare">\n'
+        f'    <input type="checkbox" name="p" value="{slug}" id="compare-{slug}" '
+        'hx-preserve="true">\n'
+        f'    <label for="compare-{slug}">Add {name} to the comparison</label>\n'
+        "  </p>\n</li>\n"
+    )
