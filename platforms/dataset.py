@@ -19,7 +19,8 @@ import functools
 import gc
 from collections import defaultdict
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import CharField, F
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -95,6 +96,22 @@ def date_text(field):
     return F(field)
 
 
+def driver_rows(queryset):
+    """The rows of a values_list() queryset as the database driver returns them: the two
+    biggest queries (140,000 facts and as many citations at 5,000 platforms) skip Django's
+    per-row iteration, a quarter of their time. Only for text, integer and `date_text`
+    columns, which Django converts no further, and booleans, which SQLite returns as 0 or 1
+    for the caller to read with `bool`."""
+    connection = connections[queryset.db]
+    try:
+        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # e.g. filtered by an empty list of platforms
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def plain_rows(queryset, fields, *extra):
     """`fields` of each row as the dataset writes them (in order, dates as ISO text), with
     the `extra` values (ids, lookups) beside: a list of (dict, extra values) pairs."""
@@ -142,7 +159,7 @@ def in_source_order(items, source_id=lambda source_id: source_id):
 def citations_of(owner, platforms, sources):
     """For each fact (owner "fact") or plan ("plan") on these platforms, its citations: the
     source's id with the citation's quote and date seen, in the sources' order."""
-    rows = (
+    rows = driver_rows(
         Citation.objects.filter(**{f"{owner}__platform__in": platforms})
         .order_by()
         .values_list(f"{owner}_id", "source_id", "quote", date_text("seen_on"))
@@ -214,7 +231,7 @@ def facts_by_platform(platforms, sources, plan_keys):
         fact__platform__in=platforms
     ).values_list("fact_id", "plan_id", "state"):
         overrides[fact_id][plan_id] = state
-    rows = list(
+    rows = driver_rows(
         Fact.objects.filter(platform__in=platforms)
         .order_by()
         .values_list(
@@ -243,8 +260,12 @@ def facts_by_platform(platforms, sources, plan_keys):
         return kinds, newest
 
     evidence = {(): cited_evidence(())}
+    # Each platform's plans (slug, free, trial) as a small number, the same for platforms
+    # whose plans read the same: a cheap part of the `by_plan` memo's key.
+    signatures = {}
     plan_kinds = {
-        platform_id: tuple(plan[:3] for plan in plans) for platform_id, plans in plan_keys.items()
+        platform_id: signatures.setdefault(tuple(plan[:3] for plan in plans), len(signatures))
+        for platform_id, plans in plan_keys.items()
     }
     by_plan_of = {}
     facts = defaultdict(dict)
@@ -276,7 +297,7 @@ def facts_by_platform(platforms, sources, plan_keys):
         _rank, slug, follows = criteria[criterion_id]
         plan_states = overrides.get(pk)
         if plan_states is None:  # then only the plans' slugs and kinds matter, not ids
-            memo = (plan_kinds.get(platform_id, ()), state, follows)
+            memo = (plan_kinds.get(platform_id, -1), state, follows)
             if (by_plan := by_plan_of.get(memo)) is None:
                 by_plan = by_plan_of[memo] = states_on_plans(
                     state, follows, plan_keys.get(platform_id, ()), {}
@@ -290,7 +311,7 @@ def facts_by_platform(platforms, sources, plan_keys):
             "detail": detail,
             "note": note,
             "verified_on": checked_on,
-            "contested": contested,
+            "contested": bool(contested),
             "contested_reason": contested_reason,
             "strength": evidence_strength(state, contested, kinds),
             "checked_on": checked_on,
