@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +67,38 @@ def old_evidence_cutoff():
     return timezone.localdate() - datetime.timedelta(days=OLD_EVIDENCE_AFTER_DAYS)
 
 
-class Versioned(models.Model):
+class QuickLoad(models.Model):
+    """Rows the public pages read by the hundred: loaded without `Model.__init__`.
+
+    Django builds each row read from the database with `cls(*values)` (the documented
+    `from_db` hook), which sets the fields one `setattr` at a time and sends `pre_init` and
+    `post_init`: a sixth of an uncached list page went there. With no receiver of those
+    signals and every column loaded, the same instance is its columns written into
+    `__dict__` at once: no field of these models has a setter but the foreign keys' ids,
+    whose setter only drops a cached related object that a new instance does not have
+    (tests/platforms/test_quick_load.py checks both). Anything else takes Django's path."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        attnames = _ATTNAMES.get(cls)
+        if attnames is None:
+            attnames = _ATTNAMES[cls] = tuple(f.attname for f in cls._meta.concrete_fields)
+        if len(values) != len(attnames) or pre_init.receivers or post_init.receivers:
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        new.__dict__.update(zip(attnames, values))
+        state = new._state = ModelState()
+        state.adding, state.db = False, db
+        return new
+
+
+_ATTNAMES = {}
+
+
+class Versioned(QuickLoad):
     """A row an admin edits with a lost-update check (VersionedAdmin, platforms/admin.py).
 
     `version` is bumped by every admin save of the row (and, for a platform, of its plans,
@@ -215,7 +248,7 @@ class PlanManager(PlatformChildManager):
     key_field = "slug"
 
 
-class Plan(models.Model):
+class Plan(QuickLoad):
     """A plan a practice can buy (or use free). Facts may differ per plan (PlanState)."""
 
     class Period(models.TextChoices):
@@ -593,7 +626,7 @@ class FactQuerySet(SourcedQuerySet):
         return self.filter(platform__published=True)
 
 
-class Sourced(models.Model):
+class Sourced(QuickLoad):
     """What every checked claim carries: its sources, when it was verified, and doubts."""
 
     note = models.TextField(blank=True)
@@ -753,7 +786,7 @@ class PlanStateManager(models.Manager):
         )
 
 
-class PlanState(models.Model):
+class PlanState(QuickLoad):
     """A fact's state on one plan, where it differs from the fact's platform-wide state."""
 
     State = State
@@ -803,7 +836,7 @@ class CitationManager(models.Manager):
         )
 
 
-class Citation(models.Model):
+class Citation(QuickLoad):
     """Why a source supports a claim: the sentence on that page and when it was seen there.
 
     A citation belongs to one fact or one plan (its price)."""
@@ -932,7 +965,7 @@ class EncryptionPath(Sourced):
     natural_key.dependencies = ["platforms.platform"]
 
 
-class Incident(models.Model):
+class Incident(QuickLoad):
     class Kind(models.TextChoices):
         SECURITY = "security", _("Security")
         PRIVACY = "privacy", _("Privacy")
