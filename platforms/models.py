@@ -89,7 +89,7 @@ class QuickLoad(models.Model):
         if len(values) != len(attnames) or pre_init.receivers or post_init.receivers:
             return super().from_db(db, field_names, values)
         new = cls.__new__(cls)
-        new.__dict__.update(zip(attnames, values))
+        new.__dict__.update(zip(attnames, values, strict=True))
         state = new._state = ModelState()
         state.adding, state.db = False, db
         return new

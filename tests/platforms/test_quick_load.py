@@ -23,7 +23,8 @@ QUICK = [Citation, Criterion, EncryptionPath, Fact, Incident, Plan, PlanState, P
 
 def django_built(model, db, values):
     """What Django's own from_db makes of the same columns."""
-    return Model.from_db.__func__(model, db, [f.attname for f in model._meta.concrete_fields], values)
+    names = [f.attname for f in model._meta.concrete_fields]
+    return Model.from_db.__func__(model, db, names, values)
 
 
 def test_every_model_the_pages_read_loads_quickly():
