@@ -3,7 +3,6 @@ the list's cards, footnote numbering, group headings and the per-plan reading of
 
 from itertools import groupby
 
-from django.db.models import prefetch_related_objects
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,7 +11,7 @@ from corrections.models import annotate_open_corrections
 from monitoring.models import annotate_needs_review
 from platforms.models import Criterion, Fact, Incident, State, attach_evidence
 from platforms.needs import PlanMatrix
-from platforms.prefetch import attach_related
+from platforms.prefetch import attach_many, attach_related
 
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
@@ -33,9 +32,9 @@ def with_evidence(platforms, incidents=False):
         annotate_open_corrections(annotate_needs_review(Fact.objects.select_related("criterion"))),
     )
     attach_evidence(facts)
-    prefetch_related_objects(attach_related(platforms, "encryption_paths"), "sources")
+    attach_many(attach_related(platforms, "encryption_paths"), "sources")
     if incidents:
-        prefetch_related_objects(
+        attach_many(
             attach_related(
                 platforms, "incidents", Incident.objects.order_by("-disclosed_on", "title")
             ),

@@ -746,7 +746,8 @@ def attach_evidence(facts):
     (platforms/prefetch.py says why). Returns the facts."""
     from platforms.prefetch import attach_related
 
-    attach_related(facts, "plan_states")
+    # In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
+    attach_related(facts, "plan_states", PlanState.objects.order_by())
     attach_related(facts, "citations", Citation.objects.select_related("source"))
     return facts
 

@@ -64,3 +64,44 @@ def test_objects_without_rows_read_an_empty_relation_and_only_reverse_keys_are_a
     assert attach_related([], "facts") == []
     with pytest.raises(TypeError):
         attach_related([Fact.objects.first()], "platform")  # a forward key
+
+
+def test_many_to_many_rows_in_one_query_as_prefetch_related_reads_them(platforms):
+    from platforms.models import EncryptionPath
+    from platforms.prefetch import attach_many
+
+    paths = list(EncryptionPath.objects.order_by("pk"))
+    expected = {
+        p.pk: [s.pk for s in p.sources.all()]
+        for p in EncryptionPath.objects.prefetch_related("sources").order_by("pk")
+    }
+    assert any(len(ids) > 1 for ids in expected.values()), "the seed has paths citing two"
+    with CaptureQueriesContext(connection) as queries:
+        loaded = attach_many(paths, "sources")
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as reads:
+        got = {p.pk: [s.pk for s in p.sources.all()] for p in paths}
+    assert got == expected and len(reads) == 0
+    assert len(loaded) == len({pk for ids in expected.values() for pk in ids})
+    # Beyond the loaded rows, the relation's own filter: this path's sources only.
+    path = next(p for p in paths if len(expected[p.pk]) > 1)
+    assert {s.pk for s in path.sources.filter(pk__gt=0)} == set(expected[path.pk])
+    assert attach_many([], "sources") == []
+    with pytest.raises(TypeError):
+        attach_many(paths, "platform")
+
+
+def test_the_attached_querysets_build_their_sql_only_when_read(platforms):
+    from platforms.prefetch import LAZY
+
+    facts = [f for f in attach_related(platforms, "facts") if f.state != "unknown"]
+    attach_related(facts, "citations")
+    fact, other_fact = facts[0], facts[1]
+    cached, other = fact.citations.all(), other_fact.citations.all()
+    assert cached.__dict__["_built_query"] is LAZY
+    assert list(cached) == list(Citation.objects.filter(fact=fact))
+    assert cached.__dict__["_built_query"] is LAZY  # reading the rows needs no SQL
+    # Two objects' querysets never share a query: filtering one leaves the other's rows.
+    assert set(cached.filter(pk__gt=0)) == set(Citation.objects.filter(fact=fact))
+    assert cached.__dict__["_built_query"] is not LAZY
+    assert set(other.filter(pk__gt=0)) == set(Citation.objects.filter(fact=other_fact))
