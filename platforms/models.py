@@ -8,6 +8,7 @@ comes from and how old it is.
 import datetime
 import decimal
 import re
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,8 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -60,11 +63,26 @@ http_url_validator = URLValidator(schemes=["http", "https"])
 
 
 def stale_cutoff():
-    return timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS)
+    return local_today() - datetime.timedelta(days=STALE_AFTER_DAYS)
 
 
 def old_evidence_cutoff():
-    return timezone.localdate() - datetime.timedelta(days=OLD_EVIDENCE_AFTER_DAYS)
+    return local_today() - datetime.timedelta(days=OLD_EVIDENCE_AFTER_DAYS)
+
+
+def local_today():
+    """timezone.localdate(), worked out at most once a minute: a page asks for every fact
+    whether it is stale, and converting the time to the local zone each time was a twentieth
+    of the comparison page. Every UTC offset is a whole number of minutes, so the local
+    date only ever changes as a minute begins."""
+    global _TODAY
+    minute, zone = int(time.time() // 60), timezone.get_current_timezone()
+    if _TODAY[:2] != (minute, zone):
+        _TODAY = (minute, zone, timezone.localdate())
+    return _TODAY[2]
+
+
+_TODAY = (None, None, None)
 
 
 class QuickLoad(models.Model):
@@ -94,8 +112,19 @@ class QuickLoad(models.Model):
         state.adding, state.db = False, db
         return new
 
+    def _get_FIELD_display(self, field):
+        # What every get_<field>_display() calls: Django's builds the field's choices into
+        # a dict on each call (a tenth of the platform page, which shows a label for each
+        # source, path and incident). The same dict, built once per field.
+        labels = _CHOICE_LABELS.get(field)
+        if labels is None:
+            labels = _CHOICE_LABELS[field] = dict(make_hashable(field.flatchoices))
+        value = getattr(self, field.attname)
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
 
 _ATTNAMES = {}
+_CHOICE_LABELS = {}
 
 
 class Versioned(QuickLoad):

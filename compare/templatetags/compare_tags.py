@@ -249,6 +249,29 @@ def comparison_cell(platform, fact):
     return mark_safe(f'<td data-platform="{esc(platform.name)}">{cell}</td>')  # noqa: S308
 
 
+FACT_BREAK = "\n" + " " * 10  # as the platform template indents a fact's parts
+
+
+@register.simple_tag
+def platform_fact(fact, criteria_url):
+    """One fact of the platform page: the criterion, the state with its footnote marks,
+    plan scope, note, dates, markers, review marker, correction link and quotes. One tag
+    for the same reason as the cells: a platform has about thirty facts."""
+    criterion = fact.criterion
+    slug = esc(criterion.slug)
+    scope = f'<p class="scope">Plans: {esc(fact.plan_scope)}</p>' if fact.plan_scope else ""
+    note = f'<p class="note">{esc(fact.note)}</p>' if fact.note else ""
+    return mark_safe(  # noqa: S308 - every part escaped
+        f'\n      <div class="fact" id="fact-{slug}">\n'
+        f'        <dt><a href="{esc(criteria_url)}#{slug}">{esc(criterion.label)}</a></dt>\n'
+        f"        <dd>{FACT_BREAK}<p>{fact_state(fact)}{refs(fact.refs)}</p>{FACT_BREAK}"
+        f"{scope}{FACT_BREAK}{note}{FACT_BREAK}{evidence_dates(fact)}{FACT_BREAK}"
+        f"{markers(fact)}{FACT_BREAK}{review_marker(fact)}{FACT_BREAK}"
+        f'<p class="fact-actions">{correction_link(fact, show_open=True)}</p>{FACT_BREAK}'
+        f"{quotes(fact.citations.all())}\n        </dd>\n      </div>\n      "
+    )
+
+
 @register.simple_tag
 def footnote_list(footnotes):
     """The page's numbered sources (compare.presentation.Footnotes), each with its links

@@ -79,3 +79,40 @@ def test_a_loaded_row_saves_and_reloads(seeded):
     plan.save()
     assert Plan.objects.get(pk=plan.pk).note == "Checked again"
     assert plan.platform.plans.filter(pk=plan.pk).exists()
+
+
+@pytest.mark.parametrize("model", QUICK, ids=lambda m: m.__name__)
+def test_choice_labels_are_djangos(seeded, model):
+    fields = [f for f in model._meta.concrete_fields if f.choices]
+    for row in model.objects.all()[:50]:
+        for field in fields:
+            expected = Model._get_FIELD_display(row, field)
+            assert getattr(row, f"get_{field.name}_display")() == expected
+    for field in fields:  # a value outside the choices reads as itself, as in Django
+        row = model()
+        setattr(row, field.attname, "not-a-choice")
+        assert getattr(row, f"get_{field.name}_display")() == "not-a-choice"
+
+
+def test_local_today_follows_the_zone_and_the_clock(settings, monkeypatch):
+    import datetime
+    import time
+
+    from django.utils import timezone
+
+    from platforms import models
+
+    assert models.local_today() == timezone.localdate()
+    # Just before midnight in Honolulu it is already tomorrow in Auckland.
+    instant = datetime.datetime(2026, 3, 10, 9, 59, tzinfo=datetime.UTC).timestamp()
+    monkeypatch.setattr(time, "time", lambda: instant)
+    monkeypatch.setattr(
+        timezone, "now", lambda: datetime.datetime.fromtimestamp(instant, datetime.UTC)
+    )
+    with timezone.override("Pacific/Honolulu"):
+        assert models.local_today() == datetime.date(2026, 3, 9)
+    with timezone.override("Pacific/Auckland"):
+        assert models.local_today() == datetime.date(2026, 3, 10)
+    instant += 24 * 3600  # a day later, the same minute of the day
+    with timezone.override("Pacific/Honolulu"):
+        assert models.local_today() == datetime.date(2026, 3, 10)
