@@ -54,14 +54,13 @@ def load_comparison(query):
 def comparison_rows(platforms):
     """One row per criterion: each platform's fact (None when it has no entry), and whether
     the platforms differ on it."""
+    facts = []
     for platform in platforms:
         attach_plan_states(platform)
+        facts.append({fact.criterion_id: fact for fact in platform.facts.all()})
     rows = []
     for criterion in Criterion.objects.all():
-        cells = [
-            next((f for f in platform.facts.all() if f.criterion_id == criterion.pk), None)
-            for platform in platforms
-        ]
+        cells = [by_criterion.get(criterion.pk) for by_criterion in facts]
         values = {(f.state, f.plan_scope, plan_reading(f)) if f else None for f in cells}
         rows.append(
             {

@@ -74,15 +74,16 @@ def local_today():
     """timezone.localdate(), worked out at most once a minute: a page asks for every fact
     whether it is stale, and converting the time to the local zone each time was a twentieth
     of the comparison page. Every UTC offset is a whole number of minutes, so the local
-    date only ever changes as a minute begins."""
+    date only ever changes as a minute begins. The site's zone is TIME_ZONE: nothing
+    activates another one for a request."""
     global _TODAY
-    minute, zone = int(time.time() // 60), timezone.get_current_timezone()
-    if _TODAY[:2] != (minute, zone):
-        _TODAY = (minute, zone, timezone.localdate())
-    return _TODAY[2]
+    key = (int(time.time() // 60), settings.TIME_ZONE)
+    if _TODAY[0] != key:
+        _TODAY = (key, timezone.localdate())
+    return _TODAY[1]
 
 
-_TODAY = (None, None, None)
+_TODAY = (None, None)
 
 
 class QuickLoad(models.Model):

@@ -249,6 +249,89 @@ def comparison_cell(platform, fact):
     return mark_safe(f'<td data-platform="{esc(platform.name)}">{cell}</td>')  # noqa: S308
 
 
+@register.simple_tag
+def diagram_path(path):
+    """One encryption path as a diagram (compare.diagrams annotates its `nodes` and
+    `summary`): its hops in order, where the media is decrypted and who holds the key."""
+    nodes = "".join(
+        '\n    <li class="enc-node'
+        f"{' enc-vendor' if node.vendor else ''}{' enc-decrypts' if node.decrypts else ''}"
+        f'{" enc-key" if node.holds_key else ""}">\n'
+        f'      <span class="enc-label">{esc(node.label)}</span>\n      '
+        f"{DECRYPTS_HTML if node.decrypts else RELAYS_HTML if node.relays_encrypted else ''}"
+        f"\n      {HOLDS_KEY_HTML if node.holds_key else ''}\n    </li>\n    "
+        for node in path.nodes
+    )
+    unknown_at = UNKNOWN_AT_HTML if path.decrypted_at == "unknown" else ""
+    unknown_key = UNKNOWN_KEY_HTML if path.key_holder == "unknown" else ""
+    return mark_safe(  # noqa: S308 - every part escaped
+        f'<figure class="enc-path{" enc-contested" if path.contested else ""}" '
+        f'id="diagram-{esc(path.connection)}">\n'
+        f"  <figcaption><strong>{esc(path.get_connection_display())}</strong>"
+        f"{refs(path.refs)}</figcaption>\n"
+        f'  <ol class="enc-flow" aria-hidden="true">\n    {nodes}\n  </ol>\n'
+        f'  <p class="visually-hidden">{esc(path.summary)}</p>\n'
+        f"  {unknown_at}\n  {unknown_key}\n  {markers(path)}\n</figure>\n"
+    )
+
+
+DECRYPTS_HTML = (
+    '<span class="enc-mark enc-mark-decrypt"><span class="enc-icon">◉</span> Decrypted here</span>'
+)
+RELAYS_HTML = (
+    '<span class="enc-mark enc-mark-relay"><span class="enc-icon">◌</span> Passes it on '
+    "encrypted</span>"
+)
+HOLDS_KEY_HTML = (
+    '<span class="enc-mark enc-mark-key"><span class="enc-icon">⚷</span> Holds the key</span>'
+)
+ARROW_HTML = '<span class="enc-arrow">→</span>'
+UNKNOWN_AT_HTML = (
+    '<p class="enc-unknown"><span aria-hidden="true">?</span> Where the media is decrypted is '
+    "unknown.</p>"
+)
+UNKNOWN_KEY_HTML = (
+    '<p class="enc-unknown"><span aria-hidden="true">?</span> Who holds the key is unknown.</p>'
+)
+
+
+@register.simple_tag
+def compact_diagram(diagram):
+    """A platform's encryption paths in the comparison (compare.diagrams.diagram): for each,
+    a row of hops, then the same in words."""
+    if not diagram["all"]:
+        return mark_safe(
+            '\n\n<p class="enc-unknown"><span aria-hidden="true">?</span> No encryption path '
+            "documented: treat where the media is decrypted as unknown.</p>\n\n"
+        )
+    items = []
+    for path in diagram["all"]:
+        last = len(path.nodes) - 1
+        flow = "".join(
+            '<span class="enc-dot'
+            f"{' enc-vendor' if node.vendor else ''}{' enc-decrypts' if node.decrypts else ''}"
+            f'" title="{esc(node.label)}">{"◉" if node.decrypts else ""}'
+            f"{'⚷' if node.holds_key else ''}"
+            f"{'·' if not node.decrypts and not node.holds_key else ''}</span>"
+            f"{ARROW_HTML if index < last else ''}"
+            for index, node in enumerate(path.nodes)
+        )
+        items.append(
+            f'\n  <li class="enc-compact-path{" enc-contested" if path.contested else ""}">\n'
+            f'    <span class="enc-compact-conn">{esc(path.get_connection_display())}</span>'
+            f"{refs(path.refs)}\n"
+            f'    <span class="enc-compact-flow" aria-hidden="true">{flow}</span>\n'
+            '    <span class="enc-compact-text"><span aria-hidden="true">◉</span> Decrypted at: '
+            f"{esc(path.get_decrypted_at_display().lower())}. "
+            '<span aria-hidden="true">⚷</span> Key: '
+            f"{esc(path.get_key_holder_display().lower())}.</span>\n"
+            f"    {markers(path)}\n  </li>\n  "
+        )
+    return mark_safe(  # noqa: S308 - every part escaped
+        '\n\n<ul class="enc-compact">\n  ' + "".join(items) + "\n</ul>\n\n"
+    )
+
+
 FACT_BREAK = "\n" + " " * 10  # as the platform template indents a fact's parts
 
 

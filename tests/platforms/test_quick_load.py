@@ -98,6 +98,7 @@ def test_local_today_follows_the_zone_and_the_clock(settings, monkeypatch):
     import datetime
     import time
 
+    from django.test import override_settings
     from django.utils import timezone
 
     from platforms import models
@@ -109,10 +110,10 @@ def test_local_today_follows_the_zone_and_the_clock(settings, monkeypatch):
     monkeypatch.setattr(
         timezone, "now", lambda: datetime.datetime.fromtimestamp(instant, datetime.UTC)
     )
-    with timezone.override("Pacific/Honolulu"):
+    with override_settings(TIME_ZONE="Pacific/Honolulu"):
         assert models.local_today() == datetime.date(2026, 3, 9)
-    with timezone.override("Pacific/Auckland"):
+    with override_settings(TIME_ZONE="Pacific/Auckland"):
         assert models.local_today() == datetime.date(2026, 3, 10)
     instant += 24 * 3600  # a day later, the same minute of the day
-    with timezone.override("Pacific/Honolulu"):
+    with override_settings(TIME_ZONE="Pacific/Honolulu"):
         assert models.local_today() == datetime.date(2026, 3, 10)
