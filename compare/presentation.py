@@ -11,7 +11,7 @@ from corrections.models import annotate_open_corrections
 from monitoring.models import annotate_needs_review
 from platforms.models import Criterion, Fact, Incident, State, attach_evidence
 from platforms.needs import PlanMatrix
-from platforms.prefetch import attach_many, attach_related
+from platforms.prefetch import Rows, attach_many, attach_related
 
 # The facts every result in the list shows as badges.
 BADGE_CRITERIA = ["baa", "e2ee", "waiting-room", "browser-join"]
@@ -26,21 +26,24 @@ def with_evidence(platforms, incidents=False):
     (monitoring), and how many readers' corrections of it are open."""
     platforms = list(platforms)
     attach_related(platforms, "plans")
-    facts = attach_related(
-        platforms,
-        "facts",
-        annotate_open_corrections(annotate_needs_review(Fact.objects.select_related("criterion"))),
-    )
+    facts = attach_related(platforms, "facts", EVIDENCE_FACTS)
     attach_evidence(facts)
     attach_many(attach_related(platforms, "encryption_paths"), "sources")
     if incidents:
-        attach_many(
-            attach_related(
-                platforms, "incidents", Incident.objects.order_by("-disclosed_on", "title")
-            ),
-            "sources",
-        )
+        attach_many(attach_related(platforms, "incidents", INCIDENTS), "sources")
     return platforms
+
+
+EVIDENCE_FACTS = Rows(
+    lambda: annotate_open_corrections(
+        annotate_needs_review(Fact.objects.select_related("criterion"))
+    )
+)
+INCIDENTS = Rows(lambda: Incident.objects.order_by("-disclosed_on", "title"))
+# The facts of the given criteria (by slug): the cards' badges and chosen needs.
+SHOWN_FACTS = Rows(
+    lambda slugs: Fact.objects.select_related("criterion").filter(criterion__slug__in=slugs)
+)
 
 
 def with_shown_facts(platforms, needs, vendor_only=False):
@@ -50,10 +53,7 @@ def with_shown_facts(platforms, needs, vendor_only=False):
     slugs = {*BADGE_CRITERIA, *(c.slug for c in needs)}
     attach_related(platforms, "plans")
     facts = attach_related(
-        platforms,
-        "facts",
-        Fact.objects.select_related("criterion").filter(criterion__slug__in=slugs),
-        to_attr="shown_facts",
+        platforms, "facts", SHOWN_FACTS.bind(tuple(sorted(slugs))), to_attr="shown_facts"
     )
     attach_evidence(facts)
     for platform in platforms:

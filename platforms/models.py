@@ -7,6 +7,7 @@ comes from and how old it is.
 
 import datetime
 import decimal
+import functools
 import re
 import time
 
@@ -776,10 +777,21 @@ def attach_evidence(facts):
     (platforms/prefetch.py says why). Returns the facts."""
     from platforms.prefetch import attach_related
 
-    # In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
-    attach_related(facts, "plan_states", PlanState.objects.order_by())
-    attach_related(facts, "citations", Citation.objects.select_related("source"))
+    rows = evidence_rows()
+    attach_related(facts, "plan_states", rows["plan_states"])
+    attach_related(facts, "citations", rows["citations"])
     return facts
+
+
+@functools.cache
+def evidence_rows():
+    from platforms.prefetch import Rows
+
+    return {
+        # In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
+        "plan_states": Rows(lambda: PlanState.objects.order_by()),
+        "citations": Rows(lambda: Citation.objects.select_related("source")),
+    }
 
 
 def evidence_strength(state, contested, quoted_kinds):

@@ -105,3 +105,80 @@ def test_the_attached_querysets_build_their_sql_only_when_read(platforms):
     assert set(cached.filter(pk__gt=0)) == set(Citation.objects.filter(fact=fact))
     assert cached.__dict__["_built_query"] is not LAZY
     assert set(other.filter(pk__gt=0)) == set(Citation.objects.filter(fact=other_fact))
+
+
+def same_instances(got, expected, related=()):
+    assert [type(r) for r in got] == [type(r) for r in expected]
+    for mine, django in zip(got, expected, strict=True):
+        assert {k: v for k, v in vars(mine).items() if not k.startswith("_")} == {
+            k: v for k, v in vars(django).items() if not k.startswith("_")
+        }
+        for name in related:  # select_related objects, already loaded
+            assert getattr(mine, name).__dict__.keys() >= {"id"}
+            assert (
+                vars(getattr(mine, name)).items()
+                >= {
+                    k: v for k, v in vars(getattr(django, name)).items() if not k.startswith("_")
+                }.items()
+            )
+
+
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_rows_run_the_sql_django_writes_and_build_the_same_instances(platforms, count):
+    from compare.presentation import EVIDENCE_FACTS
+    from platforms.prefetch import Rows
+
+    field = Fact._meta.get_field("platform")
+    keys = [p.pk for p in platforms[:count]]
+    django = list(EVIDENCE_FACTS.build().order_by("criterion__order").filter(platform_id__in=keys))
+    assert django and any(f.needs_review is not None for f in django)
+    for _ in range(2):  # compiled, then kept
+        got = EVIDENCE_FACTS.load(field, set(keys))
+        same_instances(got, django, related=["criterion"])
+        assert [f.open_corrections for f in got] == [f.open_corrections for f in django]
+    compiled = next(
+        c for key, c in EVIDENCE_FACTS.compiled.items() if key[1:3] == ("platform_id", count)
+    )
+    # The kept SQL with these keys is what Django writes for them.
+    params = list(compiled.params)
+    for position, key in zip(compiled.positions, sorted(keys), strict=True):
+        params[position] = key
+    expected = (
+        EVIDENCE_FACTS.build()
+        .order_by("criterion__order")
+        .filter(platform_id__in=sorted(keys))
+        .query.sql_with_params()
+    )
+    assert (compiled.sql, tuple(params)) == (expected[0], tuple(expected[1]))
+    with CaptureQueriesContext(connection) as queries:
+        Rows(lambda: Fact.objects.all()).load(field, set(keys))
+    assert len(queries) == 1
+
+
+def test_rows_with_arguments_keep_one_sql_per_argument(platforms):
+    from compare.presentation import SHOWN_FACTS
+
+    field = Fact._meta.get_field("platform")
+    keys = {p.pk for p in platforms}
+    for slugs in [("baa",), ("baa", "e2ee"), ("baa",)]:
+        got = SHOWN_FACTS.bind(slugs).load(field, keys)
+        expected = list(
+            Fact.objects.filter(platform_id__in=keys, criterion__slug__in=slugs).order_by(
+                "criterion__order"
+            )
+        )
+        assert [f.pk for f in got] == [f.pk for f in expected]
+        assert {f.criterion.slug for f in got} == set(slugs)
+
+
+def test_querysets_django_must_load_itself_are_loaded_by_django(platforms):
+    from platforms.prefetch import Rows
+
+    field = Fact._meta.get_field("platform")
+    keys = {p.pk for p in platforms}
+    prefetching = Rows(lambda: Fact.objects.prefetch_related("citations"))
+    got = prefetching.load(field, keys)
+    assert got and not prefetching.compiled
+    assert all("citations" in f._prefetched_objects_cache for f in got)
+    values = Rows(lambda: Fact.objects.values("pk"))
+    assert values.load(field, keys)[0].keys() == {"pk"} and not values.compiled
