@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from platforms.models import Criterion, Platform
+from platforms.models import Criterion, Platform, loaded
 
 from .forms import MAX_COMPARE, ComparisonForm
 from .presentation import attach_plan_states, grouped_by_criterion_group, with_evidence
@@ -57,7 +57,7 @@ def comparison_rows(platforms):
     facts = []
     for platform in platforms:
         attach_plan_states(platform)
-        facts.append({fact.criterion_id: fact for fact in platform.facts.all()})
+        facts.append({fact.criterion_id: fact for fact in loaded(platform, "facts")})
     rows = []
     for criterion in Criterion.objects.all():
         cells = [by_criterion.get(criterion.pk) for by_criterion in facts]

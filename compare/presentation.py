@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from corrections.models import annotate_open_corrections
 from monitoring.models import annotate_needs_review
-from platforms.models import Criterion, Fact, Incident, State, attach_evidence
+from platforms.models import Criterion, Fact, Incident, State, attach_evidence, loaded
 from platforms.needs import PlanMatrix
 from platforms.prefetch import Rows, attach_many, attach_related
 
@@ -91,7 +91,7 @@ class Footnotes:
 
     def cite(self, fact):
         """Number a fact's citations; each citation gets its source's number as `.ref`."""
-        citations = list(fact.citations.all())
+        citations = list(loaded(fact, "citations"))
         numbers = self.refs([c.source for c in citations])
         for citation, number in zip(citations, numbers, strict=True):
             citation.ref = number

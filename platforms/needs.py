@@ -48,6 +48,7 @@ from .models import (
     Platform,
     Source,
     State,
+    loaded,
     state_on_plan,
 )
 
@@ -95,11 +96,11 @@ class PlanMatrix:
 
     def __init__(self, platform, facts=None):
         self.platform = platform
-        self.plans = list(platform.plans.all())
-        facts = platform.facts.all() if facts is None else facts
+        self.plans = list(loaded(platform, "plans"))
+        facts = loaded(platform, "facts") if facts is None else facts
         self.facts = {fact.criterion_id: fact for fact in facts}
         self.overrides = {
-            fact.criterion_id: {ps.plan_id: ps for ps in fact.plan_states.all()}
+            fact.criterion_id: {ps.plan_id: ps for ps in loaded(fact, "plan_states")}
             for fact in self.facts.values()
         }
 

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from platforms.models import State
+from platforms.models import State, loaded
 
 register = template.Library()
 
@@ -351,8 +351,48 @@ def platform_fact(fact, criteria_url):
         f"{scope}{FACT_BREAK}{note}{FACT_BREAK}{evidence_dates(fact)}{FACT_BREAK}"
         f"{markers(fact)}{FACT_BREAK}{review_marker(fact)}{FACT_BREAK}"
         f'<p class="fact-actions">{correction_link(fact, show_open=True)}</p>{FACT_BREAK}'
-        f"{quotes(fact.citations.all())}\n        </dd>\n      </div>\n      "
+        f"{quotes(loaded(fact, 'citations'))}\n        </dd>\n      </div>\n      "
     )
+
+
+@register.simple_tag
+def comparison_body(row_groups, platforms, only_differences, criteria_url):
+    """The comparison table's body (compare.comparison.grouped_rows): a group heading row,
+    then for each criterion (all, or only those that differ) its label and one cell per
+    platform."""
+    width = len(platforms) + 1
+    url = esc(criteria_url)
+    groups = []
+    for group in row_groups:
+        if not group["shown"]:
+            continue
+        rows = []
+        for row in group["items"]:
+            differs = row["differs"]
+            if not differs and only_differences:
+                continue
+            criterion = row["criterion"]
+            cells = "".join(
+                f"\n          {comparison_cell(platform, fact)}\n          "
+                for platform, fact in row["columns"]
+            )
+            rows.append(
+                f"\n        <tr{DIFFERS_ROW if differs else ''}>\n"
+                f'          <th scope="row" class="criterion-col"><a href="{url}#'
+                f'{esc(criterion.slug)}">{esc(criterion.label)}</a>\n'
+                f"            {DIFFERS_MARK if differs else ''}</th>\n          {cells}\n"
+                "        </tr>\n        "
+            )
+        groups.append(
+            "\n      <tbody>\n"
+            f'        <tr class="group-row"><th scope="colgroup" colspan="{width}">'
+            f"{esc(group['label'])}</th></tr>\n        {''.join(rows)}\n      </tbody>\n      "
+        )
+    return mark_safe("".join(groups))  # noqa: S308 - every part escaped
+
+
+DIFFERS_ROW = ' class="differs"'
+DIFFERS_MARK = '<span class="differs-mark"><span aria-hidden="true">≠</span> differs</span>'
 
 
 @register.simple_tag

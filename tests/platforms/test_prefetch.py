@@ -182,3 +182,18 @@ def test_querysets_django_must_load_itself_are_loaded_by_django(platforms):
     assert all("citations" in f._prefetched_objects_cache for f in got)
     values = Rows(lambda: Fact.objects.values("pk"))
     assert values.load(field, keys)[0].keys() == {"pk"} and not values.compiled
+
+
+def test_loaded_reads_the_attached_rows_and_else_the_database(platforms):
+    from platforms.models import loaded
+
+    facts = attach_related(platforms, "facts")
+    attach_related(facts, "citations")
+    fact = next(f for f in facts if f.citations.all())
+    with CaptureQueriesContext(connection) as reads:
+        rows = loaded(fact, "citations")
+    assert len(reads) == 0 and list(rows) == list(fact.citations.all())
+    fresh = Fact.objects.get(pk=fact.pk)  # nothing attached: the database answers
+    with CaptureQueriesContext(connection) as reads:
+        assert [c.pk for c in loaded(fresh, "citations")] == [c.pk for c in rows]
+    assert len(reads) == 1
