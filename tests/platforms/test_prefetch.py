@@ -136,6 +136,11 @@ def test_rows_run_the_sql_django_writes_and_build_the_same_instances(platforms, 
         got = EVIDENCE_FACTS.load(field, set(keys))
         same_instances(got, django, related=["criterion"])
         assert [f.open_corrections for f in got] == [f.open_corrections for f in django]
+        # Facts of one criterion share its instance, built once per query.
+        by_id = {}
+        for fact in got:
+            assert by_id.setdefault(fact.criterion_id, fact.criterion) is fact.criterion
+        assert len(by_id) < len(got) or count == 1
     compiled = next(
         c for key, c in EVIDENCE_FACTS.compiled.items() if key[1:3] == ("platform_id", count)
     )
