@@ -471,6 +471,48 @@ def quotes(citations):
     )
 
 
+@register.simple_tag
+def need_checkboxes(need_options):
+    """The list's need checkboxes (PlatformListView's `need_options`), ticked as the link
+    asks, each with how many results adding it would leave."""
+    items = []
+    for option in need_options:
+        criterion = option["criterion"]
+        slug = esc(criterion.slug)
+        checked = " checked" if option["checked"] else ""
+        items.append(
+            f'\n        <li>\n          <input type="checkbox" name="need" value="{slug}" '
+            f'id="need-{slug}"{checked}>\n          <label for="need-{slug}">'
+            f"{esc(criterion.need_label)}\n"
+            f'            <span class="facet" id="facet-{slug}">{facet(option["count"])}</span>'
+            "</label>\n        </li>\n        "
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every part escaped
+
+
+@register.simple_tag
+def facet_swaps(need_options):
+    """The need counts again, for htmx to put in place beside the checkboxes when only the
+    results are fetched."""
+    return mark_safe(  # noqa: S308 - slugs escaped, counts are numbers
+        "".join(
+            f'<span id="facet-{esc(option["criterion"].slug)}" hx-swap-oob="innerHTML">'
+            f"{facet(option['count'])}</span>\n"
+            for option in need_options
+        )
+    )
+
+
+def facet(count):
+    """How many results adding a need would leave (None: not counted)."""
+    if count is None:
+        return "\n"
+    return (
+        f'<span class="visually-hidden">, </span>{int(count)}'
+        '<span class="visually-hidden"> would match</span>\n'
+    )
+
+
 def platform_card(platform, needs, vendor_only):
     """A result's card in the list (compare.presentation.with_shown_facts loads what it
     shows): name, vendor, summary, the badge facts, with chosen needs how far it meets them
