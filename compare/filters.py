@@ -31,13 +31,6 @@ class NeedFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KnownChoicesField
 
 
-class RawCheckbox(forms.CheckboxInput):
-    """A checkbox that hands its field the value as sent, so a bad one can be refused."""
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-
 class SwitchField(forms.BooleanField):
     """An on/off query parameter: 1, on or true; 0, false or absent; anything else is an
     error, not a silent "on"."""
@@ -45,12 +38,35 @@ class SwitchField(forms.BooleanField):
     ON, OFF = {"1", "on", "true"}, {"", "0", "off", "false"}
 
     def to_python(self, value):
-        text = "" if value is None else str(value).strip().lower()
+        text = self.text(value)
         if text in self.ON:
             return True
         if text in self.OFF:
             return False
         raise forms.ValidationError(_("Use 1 for on or 0 for off."), code="invalid")
+
+    @staticmethod
+    def text(value):
+        return "" if value is None else str(value).strip().lower()
+
+    @classmethod
+    def is_on(cls, value):
+        return value is True or cls.text(value) in cls.ON
+
+
+class RawCheckbox(forms.CheckboxInput):
+    """A checkbox that hands its field the value as sent, so a bad one can be refused, and
+    is shown ticked exactly when its SwitchField reads the value as on (`?vendor_only=0`
+    is off, not a ticked box); ticked, it sends 1."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=SwitchField.is_on)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+    def format_value(self, value):
+        return "1"
 
 
 class SwitchFilter(django_filters.BooleanFilter):

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.core.paginator import Page
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
@@ -69,6 +70,24 @@ class PlatformListView(HtmxPartialMixin, FilterView):
     def get_queryset(self):
         # Explicit: Meta.ordering does not apply to the GROUP BY query the needs make.
         return Platform.objects.published().order_by("name")
+
+    def paginate_queryset(self, queryset, page_size):
+        """Django's pagination, but a first page that holds every result is counted from its
+        own rows rather than by a COUNT query: most searches match fewer platforms than a
+        page shows, and building and running the count was a tenth of such a request."""
+        page = self.kwargs.get(self.page_kwarg) or self.request.GET.get(self.page_kwarg) or 1
+        if str(page) != "1" or not self.get_allow_empty():
+            return super().paginate_queryset(queryset, page_size)
+        whole = page_size + self.get_paginate_orphans()  # what one page may show
+        rows = list(queryset[: whole + 1])
+        paginator = self.get_paginator(
+            rows if len(rows) <= whole else queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        page = Page(rows if len(rows) <= whole else rows[:page_size], 1, paginator)
+        return (paginator, page, page.object_list, page.has_other_pages())
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so the plain list (no query string) is a valid, filterable state.

@@ -231,7 +231,14 @@ class PlatformQuerySet(models.QuerySet):
         )
 
     def with_last_verified(self):
-        return self.annotate(last_verified=models.Max("facts__verified_on"))
+        # A subquery per platform rather than a join and GROUP BY over every fact of the
+        # catalogue: the count of a sorted list then reads no facts at all.
+        newest = (
+            Fact.objects.filter(platform=models.OuterRef("pk"))
+            .order_by("-verified_on")
+            .values("verified_on")[:1]
+        )
+        return self.annotate(last_verified=models.Subquery(newest))
 
 
 class Platform(Versioned):

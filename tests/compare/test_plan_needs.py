@@ -3,6 +3,7 @@
 
 import json
 import random
+import re
 
 import pytest
 
@@ -185,6 +186,19 @@ def test_vendor_only_is_a_link_and_counts_only_vendor_statements(client, seeded)
     assert "webex" not in listed_slugs(client, ["baa"], vendor_only=True)
     html = client.get("/", {"need": ["baa"], "vendor_only": "1"}).content.decode()
     assert 'name="vendor_only"' in html and "checked" in html.split('name="vendor_only"')[1][:80]
+
+
+@pytest.mark.parametrize(
+    ("sent", "ticked"), [("1", True), ("on", True), ("0", False), ("off", False), ("", False)]
+)
+def test_the_vendor_only_box_is_ticked_exactly_when_the_link_turns_it_on(
+    client, seeded, sent, ticked
+):
+    response = client.get("/", {"need": ["baa"], "vendor_only": sent})
+    box = re.search(r'<input type="checkbox" name="vendor_only"[^>]*>', response.content.decode())
+    assert response.status_code == 200 and response.context["vendor_only"] is ticked
+    assert ("checked" in box[0]) is ticked
+    assert 'value="1"' in box[0]  # ticked, the form sends 1 whatever the link said
 
 
 def test_a_bad_need_in_a_link_keeps_the_good_ones(client, seeded):
