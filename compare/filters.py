@@ -6,6 +6,7 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.db.models import F
+from django.forms.boundfield import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from platforms import needs as plan_needs
@@ -73,6 +74,42 @@ class SwitchFilter(django_filters.BooleanFilter):
     field_class = SwitchField
 
 
+class KeptWidgetField(BoundField):
+    """A form field whose widget HTML is kept for each value it is shown with: Django
+    renders a widget through its templates, and the list's search box, sort menu and
+    vendor-only box cost half a millisecond a page, for the few values they ever show.
+    The widget's HTML depends only on the form (`KeptWidgetsForm.kept_as`), the field, its
+    attributes (errors included) and the value, which make the key."""
+
+    def as_widget(self, widget=None, attrs=None, only_initial=False):
+        if widget is not None or attrs or only_initial:
+            return super().as_widget(widget, attrs, only_initial)
+        widget = self.field.widget
+        built = self.build_widget_attrs({}, widget)
+        if self.auto_id and "id" not in widget.attrs:
+            built.setdefault("id", self.auto_id)
+        value = self.value()
+        key = (self.form.kept_as, self.html_name, tuple(sorted(built.items())), repr(value))
+        html = kept_widgets.get(key)
+        if html is None:
+            html = super().as_widget()
+            if len(kept_widgets) >= KEPT_WIDGETS:
+                kept_widgets.clear()
+            kept_widgets[key] = html
+        return html
+
+
+kept_widgets = {}
+KEPT_WIDGETS = 2048
+
+
+class KeptWidgetsForm(forms.Form):
+    """PlatformFilter's form: its fields render through KeptWidgetField."""
+
+    bound_field_class = KeptWidgetField
+    kept_as = "platform-list"
+
+
 class PlatformFilter(django_filters.FilterSet):
     SORTS = [
         ("name", _("Name")),
@@ -104,6 +141,7 @@ class PlatformFilter(django_filters.FilterSet):
     class Meta:
         model = Platform
         fields = ["q", "need", "vendor_only", "sort"]
+        form = KeptWidgetsForm
 
     def filter_queryset(self, queryset):
         """Search narrows the catalogue, the needs keep the platforms with a plan meeting all

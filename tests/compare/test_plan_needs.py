@@ -269,3 +269,29 @@ def test_a_trial_has_no_price_to_rank(client, seeded):
     assert "Cheapest plan that meets your needs: Free trial" not in html
     page = client.get("/platforms/spruce-health/").content.decode()
     assert "Free for a trial period" in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=zoom&sort=verified", "q=<b>&sort=cheapest", "vendor_only=1", "vendor_only=yes&sort=x"],
+)
+def test_the_filter_forms_kept_widgets_are_the_html_django_renders(seeded, query):
+    from django.forms.boundfield import BoundField
+    from django.http import QueryDict
+
+    from compare import filters
+    from platforms.models import Platform
+
+    def form():
+        filterset = filters.PlatformFilter(QueryDict(query), queryset=Platform.objects.all())
+        filterset.is_valid()
+        return filterset.form
+
+    filters.kept_widgets.clear()
+    for name in ["q", "sort", "vendor_only"]:
+        django = BoundField(form(), form().fields[name], name).as_widget()
+        assert str(form()[name]) == django  # rendered, then kept
+        assert str(form()[name]) == django  # read from what was kept
+    assert len(filters.kept_widgets) == 3
+    if "yes" in query:  # an error is part of the key: the box says it is invalid
+        assert 'aria-invalid="true"' in str(form()["vendor_only"])
