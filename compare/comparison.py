@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from platforms.models import Criterion, Platform, loaded
+from platforms.models import Platform, all_criteria, loaded
 
 from .forms import MAX_COMPARE, ComparisonForm
 from .presentation import attach_plan_states, grouped_by_criterion_group, with_evidence
@@ -59,7 +59,7 @@ def comparison_rows(platforms):
         attach_plan_states(platform)
         facts.append({fact.criterion_id: fact for fact in loaded(platform, "facts")})
     rows = []
-    for criterion in Criterion.objects.all():
+    for criterion in all_criteria():
         cells = [by_criterion.get(criterion.pk) for by_criterion in facts]
         values = {(f.state, f.plan_scope, plan_reading(f)) if f else None for f in cells}
         rows.append(

@@ -9,7 +9,15 @@ from django.utils.translation import ngettext
 
 from corrections.models import annotate_open_corrections
 from monitoring.models import annotate_needs_review
-from platforms.models import Criterion, Fact, Incident, State, attach_evidence, loaded
+from platforms.models import (
+    Criterion,
+    Fact,
+    Incident,
+    State,
+    attach_criteria,
+    attach_evidence,
+    loaded,
+)
 from platforms.needs import PlanMatrix
 from platforms.prefetch import Rows, attach_many, attach_related
 
@@ -26,7 +34,7 @@ def with_evidence(platforms, incidents=False):
     (monitoring), and how many readers' corrections of it are open."""
     platforms = list(platforms)
     attach_related(platforms, "plans")
-    facts = attach_related(platforms, "facts", EVIDENCE_FACTS)
+    facts = attach_criteria(attach_related(platforms, "facts", EVIDENCE_FACTS))
     attach_evidence(facts)
     attach_many(attach_related(platforms, "encryption_paths"), "sources")
     if incidents:
@@ -34,16 +42,10 @@ def with_evidence(platforms, incidents=False):
     return platforms
 
 
-EVIDENCE_FACTS = Rows(
-    lambda: annotate_open_corrections(
-        annotate_needs_review(Fact.objects.select_related("criterion"))
-    )
-)
+EVIDENCE_FACTS = Rows(lambda: annotate_open_corrections(annotate_needs_review(Fact.objects)))
 INCIDENTS = Rows(lambda: Incident.objects.order_by("-disclosed_on", "title"))
 # The facts of the given criteria (by slug): the cards' badges and chosen needs.
-SHOWN_FACTS = Rows(
-    lambda slugs: Fact.objects.select_related("criterion").filter(criterion__slug__in=slugs)
-)
+SHOWN_FACTS = Rows(lambda slugs: Fact.objects.filter(criterion__slug__in=slugs))
 
 
 def with_shown_facts(platforms, needs, vendor_only=False):
@@ -55,7 +57,7 @@ def with_shown_facts(platforms, needs, vendor_only=False):
     facts = attach_related(
         platforms, "facts", SHOWN_FACTS.bind(tuple(sorted(slugs))), to_attr="shown_facts"
     )
-    attach_evidence(facts)
+    attach_evidence(attach_criteria(facts))
     for platform in platforms:
         matrix = attach_plan_states(platform, platform.shown_facts)
         by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}

@@ -815,7 +815,24 @@ def evidence_rows():
         # In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
         "plan_states": Rows(lambda: PlanState.objects.order_by()),
         "citations": Rows(lambda: Citation.objects.select_related("source")),
+        "criteria": Rows(lambda: Criterion.objects.all()),
     }
+
+
+def all_criteria():
+    """Every criterion, in order (one kept query: platforms.prefetch.Rows)."""
+    return evidence_rows()["criteria"].every()
+
+
+def attach_criteria(facts, criteria=None):
+    """Give each fact its criterion from one read of the criteria (a few dozen rows), not a
+    join that repeats a criterion's long texts on the row of every fact that names it.
+    Returns the facts."""
+    by_id = {criterion.pk: criterion for criterion in criteria or all_criteria()}
+    field = Fact._meta.get_field("criterion")
+    for fact in facts:
+        field.set_cached_value(fact, by_id[fact.criterion_id])
+    return facts
 
 
 def evidence_strength(state, contested, quoted_kinds):

@@ -44,9 +44,31 @@ class Rows:
     def __init__(self, build):
         self.build = build
         self.compiled = {}
+        self.model = None
 
     def bind(self, *args):
         return BoundRows(self, args)
+
+    def every(self, args=()):
+        """Every row of the queryset, in its order: for a queryset read whole (all the
+        criteria), not by keys."""
+        queryset = None
+        if self.model is None:
+            queryset = self.build(*args)
+            self.model = queryset.model
+        connection = connections[router.db_for_read(self.model)]
+        cache_key = (connection, None, 0, args)
+        compiled = self.compiled.get(cache_key)
+        if compiled is None:
+            queryset = self.build(*args) if queryset is None else queryset
+            if (
+                queryset._prefetch_related_lookups
+                or queryset._iterable_class is not ModelIterable
+                or connections[queryset.db] is not connection
+            ):
+                return list(queryset)
+            compiled = self.compiled[cache_key] = CompiledRows(queryset, None, 0, connection)
+        return compiled.run([])
 
     def load(self, field, keys, args=()):
         """The rows of the queryset whose foreign key `field` is one of `keys`, in the
@@ -93,9 +115,9 @@ class CompiledRows:
     def __init__(self, queryset, column, count, connection):
         stand_ins = [STAND_IN + n for n in range(count)]
         self.db = queryset.db
-        compiler = queryset.filter(**{f"{column}__in": stand_ins}).query.get_compiler(
-            self.db, connection
-        )
+        if column is not None:  # else every row (Rows.every)
+            queryset = queryset.filter(**{f"{column}__in": stand_ins})
+        compiler = queryset.query.get_compiler(self.db, connection)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         at = {value: index for index, value in enumerate(self.params) if value in stand_ins}

@@ -125,9 +125,16 @@ def same_instances(got, expected, related=()):
 
 @pytest.mark.parametrize("count", [1, 2, 7])
 def test_rows_run_the_sql_django_writes_and_build_the_same_instances(platforms, count):
-    from compare.presentation import EVIDENCE_FACTS
+    from corrections.models import annotate_open_corrections
+    from monitoring.models import annotate_needs_review
     from platforms.prefetch import Rows
 
+    # Annotations and a select_related object, as the pages' rows have.
+    EVIDENCE_FACTS = Rows(
+        lambda: annotate_open_corrections(
+            annotate_needs_review(Fact.objects.select_related("criterion"))
+        )
+    )
     field = Fact._meta.get_field("platform")
     keys = [p.pk for p in platforms[:count]]
     django = list(EVIDENCE_FACTS.build().order_by("criterion__order").filter(platform_id__in=keys))
@@ -202,3 +209,15 @@ def test_loaded_reads_the_attached_rows_and_else_the_database(platforms):
     with CaptureQueriesContext(connection) as reads:
         assert [c.pk for c in loaded(fresh, "citations")] == [c.pk for c in rows]
     assert len(reads) == 1
+
+
+def test_every_criterion_read_whole_and_handed_to_facts(platforms):
+    from platforms.models import Criterion, all_criteria, attach_criteria
+
+    assert [c.pk for c in all_criteria()] == [c.pk for c in Criterion.objects.all()]
+    facts = attach_related(platforms, "facts")
+    with CaptureQueriesContext(connection) as queries:
+        attach_criteria(facts)
+        names = {f.pk: f.criterion.slug for f in facts}
+    assert len(queries) == 1  # the criteria, once: no query per fact
+    assert names == dict(Fact.objects.values_list("pk", "criterion__slug"))
