@@ -61,11 +61,7 @@ class Rows:
         compiled = self.compiled.get(cache_key)
         if compiled is None:
             queryset = self.build(*args) if queryset is None else queryset
-            if (
-                queryset._prefetch_related_lookups
-                or queryset._iterable_class is not ModelIterable
-                or connections[queryset.db] is not connection
-            ):
+            if not compilable(queryset, connection):
                 return list(queryset)
             compiled = self.compiled[cache_key] = CompiledRows(queryset, None, 0, connection)
         return compiled.run([])
@@ -80,11 +76,7 @@ class Rows:
         compiled = self.compiled.get(cache_key)
         if compiled is None:
             queryset = owners_first_dropped(self.build(*args), field.name)
-            if (
-                queryset._prefetch_related_lookups
-                or queryset._iterable_class is not ModelIterable
-                or connections[queryset.db] is not connection
-            ):
+            if not compilable(queryset, connection):
                 return list(queryset.filter(**{f"{column}__in": keys}))
             if len(self.compiled) >= self.LIMIT:
                 self.compiled.clear()
@@ -92,6 +84,16 @@ class Rows:
                 queryset, column, len(keys), connection
             )
         return compiled.run(keys)
+
+
+def compilable(queryset, connection):
+    """Whether Rows can keep `queryset`'s SQL and read its rows itself: model instances,
+    nothing to prefetch after, and the database `connection` is the one it reads."""
+    return (
+        not queryset._prefetch_related_lookups
+        and queryset._iterable_class is ModelIterable
+        and connections[queryset.db] is connection
+    )
 
 
 class BoundRows:
