@@ -70,9 +70,10 @@ def timed_get(client, url, headers):
 
 
 def list_counts(queries):
-    """How many of `queries` count the list's results: the list runs its COUNT only when
-    they fill more than its first page (compare.views.PlatformListView.paginate_queryset),
-    so this one query depends on what matched, not on the catalogue's size."""
+    """How many of `queries` are a COUNT: the list runs its COUNT only when its results fill
+    more than its first page (compare.views.PlatformListView.paginate_queryset), so that one
+    query depends on what matched, not on the catalogue's size (the other pages measured
+    here make none)."""
     return sum(q["sql"].startswith("SELECT COUNT(*)") for q in queries)
 
 

@@ -14,7 +14,6 @@ from platforms.models import (
     Fact,
     Incident,
     State,
-    attach_criteria,
     attach_evidence,
     loaded,
 )
@@ -34,8 +33,7 @@ def with_evidence(platforms, incidents=False):
     (monitoring), and how many readers' corrections of it are open."""
     platforms = list(platforms)
     attach_related(platforms, "plans")
-    facts = attach_criteria(attach_related(platforms, "facts", EVIDENCE_FACTS))
-    attach_evidence(facts)
+    attach_evidence(attach_related(platforms, "facts", EVIDENCE_FACTS))
     attach_many(attach_related(platforms, "encryption_paths"), "sources")
     if incidents:
         attach_many(attach_related(platforms, "incidents", INCIDENTS), "sources")
@@ -57,7 +55,7 @@ def with_shown_facts(platforms, needs, vendor_only=False):
     facts = attach_related(
         platforms, "facts", SHOWN_FACTS.bind(tuple(sorted(slugs))), to_attr="shown_facts"
     )
-    attach_evidence(attach_criteria(facts))
+    attach_evidence(facts)
     for platform in platforms:
         matrix = attach_plan_states(platform, platform.shown_facts)
         by_slug = {fact.criterion.slug: fact for fact in platform.shown_facts}

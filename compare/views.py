@@ -78,15 +78,13 @@ class PlatformListView(HtmxPartialMixin, FilterView):
         page = self.kwargs.get(self.page_kwarg) or self.request.GET.get(self.page_kwarg) or 1
         if str(page) != "1" or not self.get_allow_empty():
             return super().paginate_queryset(queryset, page_size)
-        whole = page_size + self.get_paginate_orphans()  # what one page may show
-        rows = list(queryset[: whole + 1])
+        orphans = self.get_paginate_orphans()
+        rows = list(queryset[: page_size + orphans + 1])
+        one_page = len(rows) <= page_size + orphans  # every result, on what one page shows
         paginator = self.get_paginator(
-            rows if len(rows) <= whole else queryset,
-            page_size,
-            orphans=self.get_paginate_orphans(),
-            allow_empty_first_page=self.get_allow_empty(),
+            rows if one_page else queryset, page_size, orphans=orphans, allow_empty_first_page=True
         )
-        page = Page(rows if len(rows) <= whole else rows[:page_size], 1, paginator)
+        page = Page(rows if one_page else rows[:page_size], 1, paginator)
         return (paginator, page, page.object_list, page.has_other_pages())
 
     def get_filterset_kwargs(self, filterset_class):

@@ -25,6 +25,8 @@ from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from platforms.prefetch import Rows, attach_related
+
 STALE_AFTER_DAYS = 365
 # Evidence (the newest dated page a fact cites) older than this is marked as old evidence.
 OLD_EVIDENCE_AFTER_DAYS = 730
@@ -796,39 +798,31 @@ def loaded(instance, relation):
 
 
 def attach_evidence(facts):
-    """Load what `FactQuerySet.with_evidence` prefetches (per-plan states, citations with
-    their sources) for facts already loaded with their criterion, one query per relation
-    (platforms/prefetch.py says why). Returns the facts."""
-    from platforms.prefetch import attach_related
-
-    rows = evidence_rows()
-    attach_related(facts, "plan_states", rows["plan_states"])
-    attach_related(facts, "citations", rows["citations"])
+    """Load what a page shows of facts with their evidence (their criteria, per-plan
+    states, citations with their sources) for facts already loaded, one query per relation,
+    each compiled once (platforms/prefetch.py says why). Returns the facts."""
+    attach_criteria(facts)
+    attach_related(facts, "plan_states", PLAN_STATES)
+    attach_related(facts, "citations", CITATIONS)
     return facts
 
 
-@functools.cache
-def evidence_rows():
-    from platforms.prefetch import Rows
-
-    return {
-        # In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
-        "plan_states": Rows(lambda: PlanState.objects.order_by()),
-        "citations": Rows(lambda: Citation.objects.select_related("source")),
-        "criteria": Rows(lambda: Criterion.objects.all()),
-    }
+# In no order: each fact's states are read by plan (platforms.needs.PlanMatrix).
+PLAN_STATES = Rows(lambda: PlanState.objects.order_by())
+CITATIONS = Rows(lambda: Citation.objects.select_related("source"))
+CRITERIA = Rows(lambda: Criterion.objects.all())
 
 
 def all_criteria():
     """Every criterion, in order (one kept query: platforms.prefetch.Rows)."""
-    return evidence_rows()["criteria"].every()
+    return CRITERIA.every()
 
 
-def attach_criteria(facts, criteria=None):
+def attach_criteria(facts):
     """Give each fact its criterion from one read of the criteria (a few dozen rows), not a
     join that repeats a criterion's long texts on the row of every fact that names it.
     Returns the facts."""
-    by_id = {criterion.pk: criterion for criterion in criteria or all_criteria()}
+    by_id = {criterion.pk: criterion for criterion in all_criteria()}
     field = Fact._meta.get_field("criterion")
     for fact in facts:
         field.set_cached_value(fact, by_id[fact.criterion_id])

@@ -52,32 +52,33 @@ class Rows:
     def every(self, args=()):
         """Every row of the queryset, in its order: for a queryset read whole (all the
         criteria), not by keys."""
-        queryset = None
         if self.model is None:
-            queryset = self.build(*args)
-            self.model = queryset.model
-        connection = connections[router.db_for_read(self.model)]
-        cache_key = (connection, None, 0, args)
-        compiled = self.compiled.get(cache_key)
-        if compiled is None:
-            queryset = self.build(*args) if queryset is None else queryset
-            if not compilable(queryset, connection):
-                return list(queryset)
-            compiled = self.compiled[cache_key] = CompiledRows(queryset, None, 0, connection)
-        return compiled.run([])
+            self.model = self.build(*args).model
+        return self.run(self.model, None, [], args, lambda: self.build(*args))
 
     def load(self, field, keys, args=()):
         """The rows of the queryset whose foreign key `field` is one of `keys`, in the
         queryset's order (but for ordering by that key first: owners_first_dropped)."""
-        keys = sorted(keys)
-        column = field.attname
-        connection = connections[router.db_for_read(field.model)]
+        return self.run(
+            field.model,
+            field.attname,
+            sorted(keys),
+            args,
+            lambda: owners_first_dropped(self.build(*args), field.name),
+        )
+
+    def run(self, model, column, keys, args, build):
+        """The rows for `keys` of `column` (every row without a column), by the kept SQL, or
+        by Django for a queryset Rows cannot keep."""
+        connection = connections[router.db_for_read(model)]
         cache_key = (connection, column, len(keys), args)
         compiled = self.compiled.get(cache_key)
         if compiled is None:
-            queryset = owners_first_dropped(self.build(*args), field.name)
+            queryset = build()
             if not compilable(queryset, connection):
-                return list(queryset.filter(**{f"{column}__in": keys}))
+                if column is not None:
+                    queryset = queryset.filter(**{f"{column}__in": keys})
+                return list(queryset)
             if len(self.compiled) >= self.LIMIT:
                 self.compiled.clear()
             compiled = self.compiled[cache_key] = CompiledRows(
@@ -122,7 +123,8 @@ class CompiledRows:
         compiler = queryset.query.get_compiler(self.db, connection)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
-        at = {value: index for index, value in enumerate(self.params) if value in stand_ins}
+        wanted = set(stand_ins)
+        at = {value: index for index, value in enumerate(self.params) if value in wanted}
         if sorted(at) != stand_ins:
             raise ValueError(f"cannot find the keys of {column} in the query's parameters")
         self.positions = [at[value] for value in stand_ins]
@@ -249,39 +251,27 @@ def owners_first_dropped(queryset, owner):
     return queryset
 
 
-def attach_many(instances, name, queryset=None):
+def attach_many(instances, name):
     """Load the rows of the many-to-many field `name` (e.g. "sources" of encryption paths)
-    for every object in `instances` in one query of `queryset` (default: the related
-    model's manager, in its order), read as the prefetched `instance.<name>.all()`. Returns
-    all the rows loaded, each once."""
+    for every object in `instances` in one query, in the related model's order, read as the
+    prefetched `instance.<name>.all()`. Returns all the rows loaded, each once."""
     instances = [instance for instance in instances if instance is not None]
     if not instances:
         return []
     field = type(instances[0])._meta.get_field(name)
     if not isinstance(field, ManyToManyField):
         raise TypeError(f"{name!r} is not a many-to-many field")
-    model = field.related_model
-    if queryset is None:
-        queryset = model._default_manager.all()
     through = field.remote_field.through
     owner, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-    # The through table's rows for these objects, with the rows they point at, in the
-    # order of `queryset` (its own, else the related model's).
-    if queryset.query.has_filters() or queryset.query.order_by:
-        ordering = queryset.query.order_by or model._meta.ordering
-        links = through._base_manager.filter(**{f"{owner}__in": instances})
-        links = links.select_related(target).order_by(
-            *(in_relation(target, term) for term in ordering), "pk"
-        )
-        if queryset.query.has_filters():
-            links = links.filter(**{f"{target}__in": queryset})
-    else:
-        keys = {instance.pk for instance in instances}
-        links = links_rows(field).load(through._meta.get_field(owner), keys)
+    # The through table's rows for these objects, with the rows they point at.
+    links = links_rows(field).load(
+        through._meta.get_field(owner), {instance.pk for instance in instances}
+    )
     by_owner, loaded = defaultdict(list), {}
     for link in links:
         row = getattr(link, target)
         by_owner[getattr(link, f"{owner}_id")].append(loaded.setdefault(row.pk, row))
+    queryset = field.related_model._default_manager.all()  # what each object's filters
     for instance in instances:
         found = by_owner.get(instance.pk, [])
         cache_rows(instance, field.name, queryset, found, field.related_query_name())

@@ -130,17 +130,17 @@ def test_rows_run_the_sql_django_writes_and_build_the_same_instances(platforms, 
     from platforms.prefetch import Rows
 
     # Annotations and a select_related object, as the pages' rows have.
-    EVIDENCE_FACTS = Rows(
+    evidence_facts = Rows(
         lambda: annotate_open_corrections(
             annotate_needs_review(Fact.objects.select_related("criterion"))
         )
     )
     field = Fact._meta.get_field("platform")
     keys = [p.pk for p in platforms[:count]]
-    django = list(EVIDENCE_FACTS.build().order_by("criterion__order").filter(platform_id__in=keys))
+    django = list(evidence_facts.build().order_by("criterion__order").filter(platform_id__in=keys))
     assert django and any(f.needs_review is not None for f in django)
     for _ in range(2):  # compiled, then kept
-        got = EVIDENCE_FACTS.load(field, set(keys))
+        got = evidence_facts.load(field, set(keys))
         same_instances(got, django, related=["criterion"])
         assert [f.open_corrections for f in got] == [f.open_corrections for f in django]
         # Facts of one criterion share its instance, built once per query.
@@ -149,14 +149,14 @@ def test_rows_run_the_sql_django_writes_and_build_the_same_instances(platforms, 
             assert by_id.setdefault(fact.criterion_id, fact.criterion) is fact.criterion
         assert len(by_id) < len(got) or count == 1
     compiled = next(
-        c for key, c in EVIDENCE_FACTS.compiled.items() if key[1:3] == ("platform_id", count)
+        c for key, c in evidence_facts.compiled.items() if key[1:3] == ("platform_id", count)
     )
     # The kept SQL with these keys is what Django writes for them.
     params = list(compiled.params)
     for position, key in zip(compiled.positions, sorted(keys), strict=True):
         params[position] = key
     expected = (
-        EVIDENCE_FACTS.build()
+        evidence_facts.build()
         .order_by("criterion__order")
         .filter(platform_id__in=sorted(keys))
         .query.sql_with_params()
